@@ -1,0 +1,67 @@
+# Dockerfile - the Stremora server image (docs/deploy.md). One image serves two services of
+# docker-compose.yml: "app" (the FastCGI pool: deploy/docker-entrypoint.sh) and "nginx" (Debian's
+# nginx with nginx-conf/stremora.conf), so both share one /etc/group and agree on the group
+# that owns the pool's socket and the media (stremora, GID 10001).
+#
+#   base     debian:bookworm-slim + what a server runs (deploy/install-deps --runtime)
+#   build    base + the C toolchain and -dev packages; builds stremora-fcgi and stremoractl
+#   files    picks the data files out of the build context (web/ is optional)
+#   runtime  base + binaries + schemas + web UI + nginx config; runs as user stremora
+
+FROM debian:bookworm-slim AS base
+COPY deploy/install-deps /tmp/install-deps
+RUN sh /tmp/install-deps --runtime && rm -rf /var/lib/apt/lists/* /tmp/install-deps
+
+# `install-deps --build` also builds the local database (Go + FerretDB), which only `make run`
+# and `make test` use, and stops without Go; so: the runtime packages above plus the Debian
+# build packages. Keep this list in step with build_pkgs in deploy/install-deps.
+FROM base AS build
+ARG DEBIAN_FRONTEND=noninteractive
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends \
+        build-essential pkg-config libfcgi-dev libmongoc-dev libbson-dev libjson-c-dev \
+        libssl-dev libcurl4-openssl-dev libcrypt-dev libmagic-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Makefile ./
+COPY common/ common/
+COPY fcgi/ fcgi/
+COPY ctl/ ctl/
+RUN make -j"$(nproc)" build/stremora-fcgi build/stremoractl
+
+# The whole context, so that a folder that does not exist yet (web/) costs nothing; only
+# /out reaches the final image.
+FROM debian:bookworm-slim AS files
+COPY . /ctx
+RUN set -eu; \
+    mkdir -p /out/opt/stremora/web /out/etc/nginx/stremora; \
+    cp -R /ctx/sql-free-schemas /out/opt/stremora/; \
+    if [ -d /ctx/web ]; then cp -R /ctx/web/. /out/opt/stremora/web/; fi; \
+    cp /ctx/nginx-conf/stremora.conf /out/etc/nginx/stremora/; \
+    cp -R /ctx/nginx-conf/snippets /out/etc/nginx/stremora/; \
+    cp /ctx/deploy/docker-entrypoint.sh /out/opt/stremora/
+
+FROM base AS runtime
+# stremora (UID/GID 10001) runs the pool and owns the socket (mode 0660) and the media;
+# nginx's workers run as www-data with group stremora (the `user` line of stremora.conf).
+# nginx logs go to the container's stdout/stderr.
+RUN set -eu; \
+    groupadd --gid 10001 stremora; \
+    useradd --uid 10001 --gid stremora --home-dir /var/lib/stremora --no-create-home \
+        --shell /usr/sbin/nologin stremora; \
+    install -d -o stremora -g stremora -m 0750 /var/lib/stremora /var/lib/stremora/media \
+        /var/lib/stremora/media/tmp /var/lib/stremora/media/videos /run/stremora; \
+    install -d -m 0755 /opt/stremora/bin /etc/stremora/tls /var/www/acme; \
+    ln -sf /dev/stdout /var/log/nginx/stremora-access.log; \
+    ln -sf /dev/stderr /var/log/nginx/stremora-error.log
+COPY --from=build /src/build/stremora-fcgi /src/build/stremoractl /opt/stremora/bin/
+COPY --from=files /out/opt/stremora/ /opt/stremora/
+COPY --from=files /out/etc/nginx/stremora/ /etc/nginx/stremora/
+
+ENV PATH=/opt/stremora/bin:$PATH \
+    STREMORA_KEY_FILE=/var/lib/stremora/keys.json \
+    STREMORA_MEDIA_ROOT=/var/lib/stremora/media \
+    STREMORA_SHM_FILE=/run/stremora/stremora.shm \
+    STREMORA_WORKERS=4
+USER stremora
+WORKDIR /var/lib/stremora
+ENTRYPOINT ["/bin/sh", "/opt/stremora/docker-entrypoint.sh"]

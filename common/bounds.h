@@ -1,0 +1,59 @@
+/*
+ * bounds.h - every limit Stremora puts on untrusted input, in one place, with its unit.
+ * No bare number stands for a limit anywhere else. A limit that a later issue needs goes
+ * here too, beside its kin.
+ */
+#ifndef STREMORA_BOUNDS_H
+#define STREMORA_BOUNDS_H
+
+/* Memory */
+#define MAX_REQ_ARENA (8u << 20) /* bytes one request may allocate; far above valid input */
+
+/* HTTP */
+#define MAX_JSON_BODY    (64u * 1024) /* bytes of a JSON request body */
+#define MAX_JSON_DEPTH   16           /* nesting levels of a JSON document */
+#define MAX_JSON_STRING  8192         /* bytes of one JSON string, after unescaping */
+#define MAX_JSON_MEMBERS 256          /* members of all objects in one document */
+#define MAX_ROUTE_PARAMS 4            /* {param} segments in one route pattern */
+#define MAX_PATH         2048         /* bytes of a request path */
+#define MAX_HEADER_VALUE 8192         /* bytes of one header value we parse */
+#define MAX_COOKIES      32           /* cookies in one Cookie header we look through */
+#define MAX_FIELD_ERRORS 16           /* entries in a problem's errors[] */
+
+/* Accounts */
+#define MIN_USERNAME       3   /* bytes */
+#define MAX_USERNAME       30  /* bytes */
+#define MAX_EMAIL          254 /* bytes (RFC 5321 path limit) */
+#define MAX_EMAIL_LOCAL    64  /* bytes before the @ */
+#define MIN_PASSWORD       8   /* characters (UTF-8 code points) */
+#define MAX_PASSWORD       128 /* characters (UTF-8 code points) */
+#define MAX_PASSWORD_BYTES 511 /* bytes: libxcrypt refuses 512 and more */
+#define MAX_DISPLAY_NAME   64  /* characters (UTF-8 code points) */
+
+/* Tokens */
+#define MAX_JWT             2048         /* bytes of an access token */
+#define MAX_JWT_PART        1024         /* bytes of one decoded JWT part (header or payload) */
+#define MIN_KEY_BYTES       32           /* bytes of an HMAC signing key */
+#define MAX_KEY_BYTES       128          /* bytes of an HMAC signing key */
+#define MAX_KID             32           /* bytes of a key id: [A-Za-z0-9_-] */
+#define MAX_KEYS            16           /* keys in the key file */
+#define MAX_KEY_FILE        (64u * 1024) /* bytes of the key file */
+#define REFRESH_TOKEN_BYTES 32           /* random bytes in a refresh token (256 bits) */
+#define MAX_REFRESH_TOKEN   64           /* bytes of a refresh token as sent (base64url) */
+
+/* Videos */
+#define MAX_TITLE           200          /* characters of a video title */
+#define MAX_DESCRIPTION     5000         /* characters of a description */
+#define MAX_TAGS            20           /* tags on one video */
+#define MAX_TAG             40           /* characters of one tag */
+#define MAX_TAGS_FIELD      2048         /* bytes of all tags fields of one upload together */
+#define MAX_FIELD_BYTES     4            /* bytes per character when sizing field buffers (UTF-8) */
+#define MAX_UPLOAD_OVERHEAD (64u * 1024) /* multipart bytes beyond the file we allow */
+#define MAX_LIST_LIMIT      100          /* items in one page of a list */
+#define MAX_QUERY_Q         100          /* characters of a search text */
+#define MAX_CURSOR          64           /* bytes of a list cursor */
+
+/* Cache */
+#define MAX_CACHE_KEY 64 /* bytes of an LRU key */
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * config.h - settings from the environment (STREMORA_*, MONGODB_URI), optionally loaded
+ * first from the KEY=VALUE file named by STREMORA_CONFIG (the environment wins). Read once
+ * at start-up; a bad value stops start-up with one line naming the variable. docs/config.md
+ * lists every variable with its default.
+ */
+#ifndef STREMORA_CONFIG_H
+#define STREMORA_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+#define CFG_URI_MAX 1024 /* bytes of MONGODB_URI */
+
+struct config {
+    char mongodb_uri[CFG_URI_MAX]; /* MONGODB_URI */
+    char db_name[64];              /* STREMORA_DB_NAME */
+    char key_file[PATH_MAX];       /* STREMORA_KEY_FILE */
+    char media_root[PATH_MAX];     /* STREMORA_MEDIA_ROOT */
+    char shm_file[PATH_MAX];       /* STREMORA_SHM_FILE: metrics + cache generations */
+    uint64_t max_upload;           /* STREMORA_MAX_UPLOAD: bytes of one upload */
+    uint64_t link_ttl;             /* STREMORA_LINK_TTL: seconds a media link lives */
+    uint64_t refresh_ttl;          /* STREMORA_REFRESH_TTL: seconds a refresh token lives */
+    uint64_t refresh_grace;        /* STREMORA_REFRESH_GRACE: seconds a spent one still works */
+    uint64_t cache_entries;        /* STREMORA_CACHE_ENTRIES */
+    uint64_t cache_bytes;          /* STREMORA_CACHE_BYTES */
+    uint64_t cache_ttl_ms;         /* STREMORA_CACHE_TTL_MS */
+    enum log_level log_level;      /* STREMORA_LOG_LEVEL: debug, info, warn, error */
+};
+
+/* Fills c from the environment. Returns 0, or -1 with one line naming the bad variable in
+ * err (errlen bytes). */
+int cfg_load(struct config *c, char *err, size_t errlen);
+
+#endif

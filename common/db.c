@@ -1,0 +1,259 @@
+/*
+ * db.c - the process's MongoDB client and the helpers every db_<collection>.c shares.
+ * libmongoc's single-threaded client: serverSelectionTryOnce means a down server fails
+ * the call at once (or after connectTimeoutMS), and the client tries again on a later
+ * call, so the pool recovers without a restart.
+ */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arena.h"
+#include "config.h"
+#include "log.h"
+
+struct db {
+    mongoc_client_t *client;
+    mongoc_database_t *database;
+};
+
+static bool mongoc_ready;
+
+static void
+set_default_ms(mongoc_uri_t *uri, const char *option, int32_t ms)
+{
+    if (!mongoc_uri_has_option(uri, option)) {
+        mongoc_uri_set_option_as_int32(uri, option, ms);
+    }
+}
+
+struct db *
+db_new(const struct config *c, char *err, size_t errlen)
+{
+    bson_error_t e;
+    mongoc_uri_t *uri;
+    struct db *db;
+
+    if (!mongoc_ready) {
+        mongoc_init();
+        mongoc_ready = true;
+    }
+    if ((uri = mongoc_uri_new_with_error(c->mongodb_uri, &e)) == NULL) {
+        snprintf(err, errlen, "MONGODB_URI: %s", e.message);
+        return NULL;
+    }
+    set_default_ms(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 2000);
+    set_default_ms(uri, MONGOC_URI_CONNECTTIMEOUTMS, 2000);
+    set_default_ms(uri, MONGOC_URI_SOCKETTIMEOUTMS, 5000);
+    /* One worker's retries must not stretch an outage past the 3 s promise. */
+    mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYREADS, false);
+    mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, false);
+    if ((db = calloc(1, sizeof(*db))) == NULL) {
+        mongoc_uri_destroy(uri);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    db->client = mongoc_client_new_from_uri_with_error(uri, &e);
+    mongoc_uri_destroy(uri);
+    if (db->client == NULL) {
+        snprintf(err, errlen, "MONGODB_URI: %s", e.message);
+        free(db);
+        return NULL;
+    }
+    mongoc_client_set_error_api(db->client, MONGOC_ERROR_API_VERSION_2);
+    mongoc_client_set_appname(db->client, "stremora");
+    db->database = mongoc_client_get_database(db->client, c->db_name);
+    return db;
+}
+
+void
+db_free(struct db *db)
+{
+    if (db == NULL) {
+        return;
+    }
+    mongoc_database_destroy(db->database);
+    mongoc_client_destroy(db->client);
+    free(db);
+}
+
+static void
+coll_destroy(void *p)
+{
+    mongoc_collection_destroy(p);
+}
+
+mongoc_collection_t *
+db_coll(struct arena *a, struct db *db, const char *name)
+{
+    mongoc_collection_t *c = mongoc_database_get_collection(db->database, name);
+
+    if (c != NULL && arena_defer(a, coll_destroy, c) == -1) {
+        mongoc_collection_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void
+bson_free_cb(void *p)
+{
+    bson_destroy(p);
+}
+
+bson_t *
+db_bson_new(struct arena *a)
+{
+    bson_t *b = bson_new();
+
+    if (b != NULL && arena_defer(a, bson_free_cb, b) == -1) {
+        bson_destroy(b);
+        return NULL;
+    }
+    return b;
+}
+
+mongoc_database_t *
+db_database(struct db *db)
+{
+    return db->database;
+}
+
+bool
+db_is_duplicate(const bson_error_t *e)
+{
+    return e->code == 11000 || e->code == 11001 ||
+           (e->code == 1 && strstr(e->message, "UNIQUE constraint failed") != NULL);
+}
+
+enum db_status
+db_status_of(const bson_error_t *e, const char *what)
+{
+    if (db_is_duplicate(e)) {
+        return DB_DUPLICATE;
+    }
+    if (e->domain == MONGOC_ERROR_SERVER_SELECTION || e->domain == MONGOC_ERROR_STREAM ||
+        (e->domain == MONGOC_ERROR_CLIENT && e->code == MONGOC_ERROR_CLIENT_AUTHENTICATE)) {
+        log_ev(LOG_WARN, "db_unavailable", "%s: %s", what, e->message);
+        return DB_UNAVAILABLE;
+    }
+    log_ev(LOG_ERROR, "db_error", "%s: domain %u code %u: %s", what, e->domain, e->code,
+           e->message);
+    return DB_ERROR;
+}
+
+enum db_status
+db_ping(struct db *db)
+{
+    bson_t cmd = BSON_INITIALIZER;
+    bson_error_t e;
+    bool ok;
+
+    BSON_APPEND_INT32(&cmd, "ping", 1);
+    ok = mongoc_database_command_simple(db->database, &cmd, NULL, NULL, &e);
+    bson_destroy(&cmd);
+    if (!ok) {
+        return db_status_of(&e, "ping") == DB_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR;
+    }
+    return DB_OK;
+}
+
+int
+db_oid_parse(struct str s, bson_oid_t *oid)
+{
+    char buf[25];
+    size_t i;
+
+    if (s.len != 24) {
+        return -1;
+    }
+    for (i = 0; i < 24; i++) {
+        char c = s.p[i];
+
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return -1;
+        }
+        buf[i] = c;
+    }
+    buf[24] = '\0';
+    bson_oid_init_from_string(oid, buf);
+    return 0;
+}
+
+int64_t
+db_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+db_time_format(int64_t ms, char out[32])
+{
+    time_t sec = (time_t)(ms / 1000);
+    struct tm tm;
+    char base[24];
+
+    gmtime_r(&sec, &tm);
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 32, "%.20s.%03uZ", base, (unsigned)(ms % 1000));
+}
+
+char *
+db_get_str(struct arena *a, const bson_t *doc, const char *key)
+{
+    bson_iter_t it;
+    uint32_t len;
+    const char *s;
+
+    if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_UTF8(&it)) {
+        return NULL;
+    }
+    s = bson_iter_utf8(&it, &len);
+    return arena_strndup(a, s, len);
+}
+
+int64_t
+db_get_i64(const bson_t *doc, const char *key, int64_t def)
+{
+    bson_iter_t it;
+
+    if (!bson_iter_init_find(&it, doc, key)) {
+        return def;
+    }
+    if (BSON_ITER_HOLDS_DATE_TIME(&it)) {
+        return bson_iter_date_time(&it);
+    }
+    if (BSON_ITER_HOLDS_INT32(&it) || BSON_ITER_HOLDS_INT64(&it)) {
+        return bson_iter_as_int64(&it);
+    }
+    return def;
+}
+
+bool
+db_get_bool(const bson_t *doc, const char *key, bool def)
+{
+    bson_iter_t it;
+
+    if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_BOOL(&it)) {
+        return def;
+    }
+    return bson_iter_bool(&it);
+}
+
+int
+db_get_oid(const bson_t *doc, const char *key, bson_oid_t *out)
+{
+    bson_iter_t it;
+
+    if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_OID(&it)) {
+        return -1;
+    }
+    bson_oid_copy(bson_iter_oid(&it), out);
+    return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * db.h - MongoDB through libmongoc: one client per process, made after fork (each worker
+ * calls db_new itself). The URI gets short timeouts unless it sets its own, so a database
+ * outage answers DB_UNAVAILABLE within about 3 s and the same client recovers when the
+ * server is back. Queries for one collection live in db_<collection>.c; they all keep to
+ * DESIGN.md section 4: single-document atomicity only, uniqueness decided by inserts, no
+ * $elemMatch, no positional updates.
+ */
+#ifndef STREMORA_DB_H
+#define STREMORA_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <bson/bson.h>
+#include <mongoc/mongoc.h>
+
+#include "str.h"
+
+struct arena;
+struct config;
+
+enum db_status {
+    DB_OK,
+    DB_NOT_FOUND,
+    DB_DUPLICATE,   /* a unique index refused the write */
+    DB_CONFLICT,    /* a conditional update matched nothing: someone else won */
+    DB_UNAVAILABLE, /* the server did not answer: 503 */
+    DB_ERROR,       /* anything else: logged, 500 */
+};
+
+struct db;
+
+/* Returns a client for c's URI and database, or NULL with a reason in err. Does not
+ * connect: the first command does. */
+struct db *db_new(const struct config *c, char *err, size_t errlen);
+void db_free(struct db *db);
+
+/* Returns the named collection, released with the arena; NULL if the arena is full. */
+mongoc_collection_t *db_coll(struct arena *a, struct db *db, const char *name);
+/* Returns an empty bson_t released with the arena, or NULL. */
+bson_t *db_bson_new(struct arena *a);
+/* Returns the underlying database handle (for commands); owned by db. */
+mongoc_database_t *db_database(struct db *db);
+
+/* Sends ping. DB_OK or DB_UNAVAILABLE. */
+enum db_status db_ping(struct db *db);
+/* Classifies a libmongoc error and logs what is not the client's doing. */
+enum db_status db_status_of(const bson_error_t *e, const char *what);
+/* True for a duplicate-key error, in both forms the servers give (11000 from MongoDB and
+ * from FerretDB's inserts; code 1 "UNIQUE constraint failed" from FerretDB's updates). */
+bool db_is_duplicate(const bson_error_t *e);
+
+/* Parses a 24-hex-digit ObjectId. Returns 0 or -1. */
+int db_oid_parse(struct str s, bson_oid_t *oid);
+/* Milliseconds since the epoch, for BSON dates. */
+int64_t db_now_ms(void);
+/* Formats ms since the epoch as RFC 3339 UTC with milliseconds into out (32 bytes). */
+void db_time_format(int64_t ms, char out[32]);
+/* Copies a UTF-8 field of doc into the arena; NULL if absent or not a string. */
+char *db_get_str(struct arena *a, const bson_t *doc, const char *key);
+/* Returns a date or int field as int64 ms/number, or def. */
+int64_t db_get_i64(const bson_t *doc, const char *key, int64_t def);
+bool db_get_bool(const bson_t *doc, const char *key, bool def);
+/* Copies an ObjectId field; returns 0 or -1. */
+int db_get_oid(const bson_t *doc, const char *key, bson_oid_t *out);
+
+#endif

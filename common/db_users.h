@@ -1,0 +1,43 @@
+/*
+ * db_users.h - the users collection (sql-free-schemas/users.json). username and email are
+ * unique (both always written, email stored lowercase); the insert's unique index, not a
+ * read before it, decides who gets a name.
+ */
+#ifndef STREMORA_DB_USERS_H
+#define STREMORA_DB_USERS_H
+
+#include <stdint.h>
+
+#include <bson/bson.h>
+
+#include "db.h"
+
+struct arena;
+
+struct user {
+    bson_oid_t id;
+    char id_hex[25];
+    char *username;
+    char *email;
+    char *display_name;
+    char *password_hash;
+    char *role;         /* "user" or "admin" */
+    int64_t created_at; /* ms since the epoch */
+    int64_t updated_at;
+};
+
+/* Inserts u (u->id is set here). DB_DUPLICATE: *taken is "username" or "email". */
+enum db_status db_users_insert(struct arena *a, struct db *db, struct user *u, const char **taken);
+/* Finds by id. DB_NOT_FOUND if none. */
+enum db_status db_users_get(struct arena *a, struct db *db, const bson_oid_t *id, struct user *out);
+/* Finds by username, or by email when login holds an '@' (compared lowercase). */
+enum db_status db_users_get_by_login(struct arena *a, struct db *db, const char *login,
+                                     struct user *out);
+/* Sets display_name and/or email (NULL leaves a field). DB_DUPLICATE if email is taken. */
+enum db_status db_users_update_profile(struct arena *a, struct db *db, const bson_oid_t *id,
+                                       const char *display_name, const char *email);
+/* Replaces the password hash. */
+enum db_status db_users_set_password(struct arena *a, struct db *db, const bson_oid_t *id,
+                                     const char *hash);
+
+#endif

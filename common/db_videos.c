@@ -1,0 +1,407 @@
+/*
+ * db_videos.c - queries on videos. Indexes they use (sql-free-schemas/videos.json):
+ * {ownerId:1, createdAt:-1, _id:-1} (a user's videos), {visibility:1, createdAt:-1, _id:-1}
+ * (public lists), {tags:1, createdAt:-1} (by tag), {status:1, updatedAt:1} (the sweep of
+ * abandoned uploads). Title search is a case-insensitive {$regex, $options} on client text
+ * the caller has escaped.
+ */
+#include "db_videos.h"
+
+#include <string.h>
+
+#include "arena.h"
+
+static const char *const listed_status[] = {"processing", "ready"};
+static const char *const own_status[] = {"processing", "ready", "failed"};
+
+static void
+from_bson(struct arena *a, const bson_t *doc, struct video *v)
+{
+    bson_iter_t it, arr;
+
+    memset(v, 0, sizeof(*v));
+    db_get_oid(doc, "_id", &v->id);
+    bson_oid_to_string(&v->id, v->id_hex);
+    db_get_oid(doc, "ownerId", &v->owner_id);
+    bson_oid_to_string(&v->owner_id, v->owner_hex);
+    v->title = db_get_str(a, doc, "title");
+    v->description = db_get_str(a, doc, "description");
+    v->visibility = db_get_str(a, doc, "visibility");
+    v->status = db_get_str(a, doc, "status");
+    v->sha256 = db_get_str(a, doc, "sha256");
+    v->source = db_get_str(a, doc, "source");
+    v->mime = db_get_str(a, doc, "mimeType");
+    v->size = db_get_i64(doc, "size", 0);
+    v->has_hls = db_get_bool(doc, "hls", false);
+    v->has_thumbnail = db_get_bool(doc, "thumbnail", false);
+    v->created_at = db_get_i64(doc, "createdAt", 0);
+    v->updated_at = db_get_i64(doc, "updatedAt", v->created_at);
+    if (bson_iter_init_find(&it, doc, "tags") && BSON_ITER_HOLDS_ARRAY(&it) &&
+        bson_iter_recurse(&it, &arr)) {
+        while (bson_iter_next(&arr) && v->ntags < MAX_TAGS) {
+            if (BSON_ITER_HOLDS_UTF8(&arr)) {
+                v->tags[v->ntags++] = arena_strdup(a, bson_iter_utf8(&arr, NULL));
+            }
+        }
+    }
+    if (v->title == NULL) {
+        v->title = "";
+    }
+    if (v->description == NULL) {
+        v->description = "";
+    }
+    if (v->visibility == NULL) {
+        v->visibility = "private";
+    }
+    if (v->status == NULL) {
+        v->status = "failed";
+    }
+}
+
+static void
+append_tags(bson_t *b, const struct video *v)
+{
+    bson_t arr;
+    char key[16];
+    const char *k;
+    size_t i;
+
+    BSON_APPEND_ARRAY_BEGIN(b, "tags", &arr);
+    for (i = 0; i < v->ntags; i++) {
+        bson_uint32_to_string((uint32_t)i, &k, key, sizeof(key));
+        BSON_APPEND_UTF8(&arr, k, v->tags[i]);
+    }
+    bson_append_array_end(b, &arr);
+}
+
+enum db_status
+db_videos_insert(struct arena *a, struct db *db, const struct video *v)
+{
+    mongoc_collection_t *c = db_coll(a, db, "videos");
+    bson_t doc = BSON_INITIALIZER;
+    bson_error_t e;
+    enum db_status st = DB_OK;
+
+    if (c == NULL) {
+        return DB_ERROR;
+    }
+    BSON_APPEND_OID(&doc, "_id", &v->id);
+    BSON_APPEND_OID(&doc, "ownerId", &v->owner_id);
+    BSON_APPEND_UTF8(&doc, "title", "");
+    BSON_APPEND_UTF8(&doc, "description", "");
+    append_tags(&doc, v);
+    BSON_APPEND_UTF8(&doc, "visibility", "private");
+    BSON_APPEND_UTF8(&doc, "status", "uploading");
+    BSON_APPEND_INT64(&doc, "size", 0);
+    BSON_APPEND_BOOL(&doc, "hls", false);
+    BSON_APPEND_BOOL(&doc, "thumbnail", false);
+    BSON_APPEND_DATE_TIME(&doc, "createdAt", v->created_at);
+    BSON_APPEND_DATE_TIME(&doc, "updatedAt", v->created_at);
+    if (!mongoc_collection_insert_one(c, &doc, NULL, NULL, &e)) {
+        st = db_status_of(&e, "videos.insert");
+    }
+    bson_destroy(&doc);
+    return st;
+}
+
+static enum db_status
+update_one(struct arena *a, struct db *db, const bson_t *filter, const bson_t *set)
+{
+    mongoc_collection_t *c = db_coll(a, db, "videos");
+    bson_t upd = BSON_INITIALIZER, reply;
+    bson_error_t e;
+    enum db_status st = DB_OK;
+
+    if (c == NULL) {
+        bson_destroy(&upd);
+        return DB_ERROR;
+    }
+    BSON_APPEND_DOCUMENT(&upd, "$set", set);
+    if (!mongoc_collection_update_one(c, filter, &upd, NULL, &reply, &e)) {
+        st = db_status_of(&e, "videos.update");
+    } else if (db_get_i64(&reply, "matchedCount", 0) == 0) {
+        st = DB_CONFLICT;
+    }
+    bson_destroy(&reply);
+    bson_destroy(&upd);
+    return st;
+}
+
+enum db_status
+db_videos_finish_upload(struct arena *a, struct db *db, const struct video *v)
+{
+    bson_t f = BSON_INITIALIZER, set = BSON_INITIALIZER;
+    enum db_status st;
+
+    BSON_APPEND_OID(&f, "_id", &v->id);
+    BSON_APPEND_UTF8(&f, "status", "uploading");
+    BSON_APPEND_UTF8(&set, "title", v->title);
+    BSON_APPEND_UTF8(&set, "description", v->description);
+    append_tags(&set, v);
+    BSON_APPEND_UTF8(&set, "visibility", v->visibility);
+    BSON_APPEND_UTF8(&set, "status", "processing");
+    BSON_APPEND_INT64(&set, "size", v->size);
+    BSON_APPEND_UTF8(&set, "sha256", v->sha256);
+    BSON_APPEND_UTF8(&set, "source", v->source);
+    BSON_APPEND_UTF8(&set, "mimeType", v->mime);
+    BSON_APPEND_DATE_TIME(&set, "updatedAt", v->updated_at);
+    st = update_one(a, db, &f, &set);
+    bson_destroy(&f);
+    bson_destroy(&set);
+    return st;
+}
+
+enum db_status
+db_videos_get(struct arena *a, struct db *db, const bson_oid_t *id, struct video *out)
+{
+    mongoc_collection_t *c = db_coll(a, db, "videos");
+    bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    bson_error_t e;
+    enum db_status st = DB_NOT_FOUND;
+
+    if (c == NULL) {
+        return DB_ERROR;
+    }
+    BSON_APPEND_OID(&f, "_id", id);
+    BSON_APPEND_INT64(&opts, "limit", 1);
+    cur = mongoc_collection_find_with_opts(c, &f, &opts, NULL);
+    if (mongoc_cursor_next(cur, &doc)) {
+        from_bson(a, doc, out);
+        st = DB_OK;
+    } else if (mongoc_cursor_error(cur, &e)) {
+        st = db_status_of(&e, "videos.find");
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&f);
+    bson_destroy(&opts);
+    return st;
+}
+
+enum db_status
+db_videos_update(struct arena *a, struct db *db, const struct video *v, unsigned mask)
+{
+    bson_t f = BSON_INITIALIZER, set = BSON_INITIALIZER;
+    enum db_status st;
+
+    BSON_APPEND_OID(&f, "_id", &v->id);
+    if (mask & VIDEO_SET_TITLE) {
+        BSON_APPEND_UTF8(&set, "title", v->title);
+    }
+    if (mask & VIDEO_SET_DESCRIPTION) {
+        BSON_APPEND_UTF8(&set, "description", v->description);
+    }
+    if (mask & VIDEO_SET_TAGS) {
+        append_tags(&set, v);
+    }
+    if (mask & VIDEO_SET_VISIBILITY) {
+        BSON_APPEND_UTF8(&set, "visibility", v->visibility);
+    }
+    BSON_APPEND_DATE_TIME(&set, "updatedAt", v->updated_at);
+    st = update_one(a, db, &f, &set);
+    bson_destroy(&f);
+    bson_destroy(&set);
+    return st == DB_CONFLICT ? DB_NOT_FOUND : st;
+}
+
+enum db_status
+db_videos_delete(struct arena *a, struct db *db, const bson_oid_t *id)
+{
+    mongoc_collection_t *c = db_coll(a, db, "videos");
+    bson_t f = BSON_INITIALIZER, reply;
+    bson_error_t e;
+    enum db_status st = DB_OK;
+
+    if (c == NULL) {
+        return DB_ERROR;
+    }
+    BSON_APPEND_OID(&f, "_id", id);
+    if (!mongoc_collection_delete_one(c, &f, NULL, &reply, &e)) {
+        st = db_status_of(&e, "videos.delete");
+    } else if (db_get_i64(&reply, "deletedCount", 0) == 0) {
+        st = DB_NOT_FOUND;
+    }
+    bson_destroy(&reply);
+    bson_destroy(&f);
+    return st;
+}
+
+static void
+append_in(bson_t *b, const char *key, const char *const *vals, size_t n)
+{
+    bson_t doc, arr;
+    char k[16];
+    const char *kp;
+    size_t i;
+
+    BSON_APPEND_DOCUMENT_BEGIN(b, key, &doc);
+    BSON_APPEND_ARRAY_BEGIN(&doc, "$in", &arr);
+    for (i = 0; i < n; i++) {
+        bson_uint32_to_string((uint32_t)i, &kp, k, sizeof(k));
+        BSON_APPEND_UTF8(&arr, kp, vals[i]);
+    }
+    bson_append_array_end(&doc, &arr);
+    bson_append_document_end(b, &doc);
+}
+
+/* Who may see what: public listed videos, plus the viewer's own (any state but uploading). */
+static void
+append_visible(bson_t *and, const char *key, const struct video_query *q)
+{
+    bson_t clause, or, pub, own;
+
+    BSON_APPEND_DOCUMENT_BEGIN(and, key, &clause);
+    BSON_APPEND_ARRAY_BEGIN(&clause, "$or", & or);
+    BSON_APPEND_DOCUMENT_BEGIN(& or, "0", &pub);
+    BSON_APPEND_UTF8(&pub, "visibility", "public");
+    append_in(&pub, "status", listed_status, 2);
+    bson_append_document_end(& or, &pub);
+    if (q->viewer != NULL) {
+        BSON_APPEND_DOCUMENT_BEGIN(& or, "1", &own);
+        BSON_APPEND_OID(&own, "ownerId", q->viewer);
+        append_in(&own, "status", own_status, 3);
+        bson_append_document_end(& or, &own);
+    }
+    bson_append_array_end(&clause, & or);
+    bson_append_document_end(and, &clause);
+}
+
+/* Keyset: strictly after the cursor in (createdAt desc, _id desc) order. */
+static void
+append_cursor(bson_t *and, const char *key, const struct video_query *q)
+{
+    bson_t clause, or, older, same, lt;
+
+    BSON_APPEND_DOCUMENT_BEGIN(and, key, &clause);
+    BSON_APPEND_ARRAY_BEGIN(&clause, "$or", & or);
+    BSON_APPEND_DOCUMENT_BEGIN(& or, "0", &older);
+    BSON_APPEND_DOCUMENT_BEGIN(&older, "createdAt", &lt);
+    BSON_APPEND_DATE_TIME(&lt, "$lt", q->cursor_created);
+    bson_append_document_end(&older, &lt);
+    bson_append_document_end(& or, &older);
+    BSON_APPEND_DOCUMENT_BEGIN(& or, "1", &same);
+    BSON_APPEND_DATE_TIME(&same, "createdAt", q->cursor_created);
+    BSON_APPEND_DOCUMENT_BEGIN(&same, "_id", &lt);
+    BSON_APPEND_OID(&lt, "$lt", &q->cursor_id);
+    bson_append_document_end(&same, &lt);
+    bson_append_document_end(& or, &same);
+    bson_append_array_end(&clause, & or);
+    bson_append_document_end(and, &clause);
+}
+
+static void
+build_list_filter(const struct video_query *q, bson_t *f)
+{
+    bson_t and, clause, rx;
+    unsigned n = 0;
+    char k[16];
+    const char *kp;
+
+    BSON_APPEND_ARRAY_BEGIN(f, "$and", &and);
+    bson_uint32_to_string(n++, &kp, k, sizeof(k));
+    append_visible(&and, kp, q);
+    if (q->owner != NULL) {
+        bson_uint32_to_string(n++, &kp, k, sizeof(k));
+        BSON_APPEND_DOCUMENT_BEGIN(&and, kp, &clause);
+        BSON_APPEND_OID(&clause, "ownerId", q->owner);
+        bson_append_document_end(&and, &clause);
+    }
+    if (q->tag != NULL) {
+        bson_uint32_to_string(n++, &kp, k, sizeof(k));
+        BSON_APPEND_DOCUMENT_BEGIN(&and, kp, &clause);
+        BSON_APPEND_UTF8(&clause, "tags", q->tag);
+        bson_append_document_end(&and, &clause);
+    }
+    if (q->title_regex != NULL) {
+        bson_uint32_to_string(n++, &kp, k, sizeof(k));
+        BSON_APPEND_DOCUMENT_BEGIN(&and, kp, &clause);
+        BSON_APPEND_DOCUMENT_BEGIN(&clause, "title", &rx);
+        BSON_APPEND_UTF8(&rx, "$regex", q->title_regex);
+        BSON_APPEND_UTF8(&rx, "$options", "i");
+        bson_append_document_end(&clause, &rx);
+        bson_append_document_end(&and, &clause);
+    }
+    if (q->has_cursor) {
+        bson_uint32_to_string(n++, &kp, k, sizeof(k));
+        append_cursor(&and, kp, q);
+    }
+    bson_append_array_end(f, &and);
+}
+
+enum db_status
+db_videos_list(struct arena *a, struct db *db, const struct video_query *q, struct video **out,
+               size_t *n)
+{
+    mongoc_collection_t *c = db_coll(a, db, "videos");
+    bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    bson_error_t e;
+    enum db_status st = DB_OK;
+
+    *n = 0;
+    if (c == NULL || (*out = arena_calloc(a, q->limit + 1, sizeof(**out))) == NULL) {
+        return DB_ERROR;
+    }
+    build_list_filter(q, &f);
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+    BSON_APPEND_INT32(&sort, "createdAt", -1);
+    BSON_APPEND_INT32(&sort, "_id", -1);
+    bson_append_document_end(&opts, &sort);
+    BSON_APPEND_INT64(&opts, "limit", (int64_t)q->limit + 1);
+    cur = mongoc_collection_find_with_opts(c, &f, &opts, NULL);
+    while (*n <= q->limit && mongoc_cursor_next(cur, &doc)) {
+        from_bson(a, doc, &(*out)[(*n)++]);
+    }
+    if (mongoc_cursor_error(cur, &e)) {
+        st = db_status_of(&e, "videos.list");
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&f);
+    bson_destroy(&opts);
+    return st;
+}
+
+enum db_status
+db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
+                       void (*gone)(void *ctx, const char *id_hex), void *ctx)
+{
+    mongoc_collection_t *c = db_coll(a, db, "videos");
+    bson_t f = BSON_INITIALIZER, lt, del;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    bson_error_t e;
+    enum db_status st = DB_OK;
+
+    if (c == NULL) {
+        return DB_ERROR;
+    }
+    BSON_APPEND_UTF8(&f, "status", "uploading");
+    BSON_APPEND_DOCUMENT_BEGIN(&f, "updatedAt", &lt);
+    BSON_APPEND_DATE_TIME(&lt, "$lt", before_ms);
+    bson_append_document_end(&f, &lt);
+    cur = mongoc_collection_find_with_opts(c, &f, NULL, NULL);
+    while (mongoc_cursor_next(cur, &doc)) {
+        bson_oid_t id;
+        char hex[25];
+
+        if (db_get_oid(doc, "_id", &id) == -1) {
+            continue;
+        }
+        bson_init(&del);
+        BSON_APPEND_OID(&del, "_id", &id);
+        BSON_APPEND_UTF8(&del, "status", "uploading");
+        if (mongoc_collection_delete_one(c, &del, NULL, NULL, &e)) {
+            bson_oid_to_string(&id, hex);
+            gone(ctx, hex);
+        }
+        bson_destroy(&del);
+    }
+    if (mongoc_cursor_error(cur, &e)) {
+        st = db_status_of(&e, "videos.sweep");
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&f);
+    return st;
+}

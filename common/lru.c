@@ -1,0 +1,227 @@
+/*
+ * lru.c - hash table (separate chaining, FNV-1a) over a doubly linked recency list.
+ * Keys are short strings (MAX_CACHE_KEY); each entry is one malloc holding key and value.
+ * The table has a fixed power-of-two bucket count sized at creation from max_entries.
+ */
+#include "lru.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+
+struct entry {
+    struct entry *hnext;       /* bucket chain */
+    struct entry *prev, *next; /* recency: head is the newest */
+    uint64_t expires_ms;
+    uint64_t gen;
+    uint32_t hash;
+    size_t len;
+    char key[MAX_CACHE_KEY + 1];
+    unsigned char val[];
+};
+
+struct lru {
+    struct entry **buckets;
+    size_t nbuckets; /* power of two */
+    struct entry *head, *tail;
+    size_t count, bytes;
+    size_t max_entries, max_bytes;
+    uint64_t ttl_ms;
+    uint64_t hits, misses;
+};
+
+static uint32_t
+fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+
+    for (; *s != '\0'; s++) {
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    }
+    return h;
+}
+
+struct lru *
+lru_new(size_t max_entries, size_t max_bytes, uint64_t ttl_ms)
+{
+    struct lru *c = calloc(1, sizeof(*c));
+    size_t n = 16;
+
+    if (c == NULL) {
+        return NULL;
+    }
+    while (n < max_entries && n < ((size_t)1 << 24)) {
+        n <<= 1;
+    }
+    if ((c->buckets = calloc(n, sizeof(c->buckets[0]))) == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->nbuckets = n;
+    c->max_entries = max_entries;
+    c->max_bytes = max_bytes;
+    c->ttl_ms = ttl_ms;
+    return c;
+}
+
+static void
+list_unlink(struct lru *c, struct entry *e)
+{
+    if (e->prev != NULL) {
+        e->prev->next = e->next;
+    } else {
+        c->head = e->next;
+    }
+    if (e->next != NULL) {
+        e->next->prev = e->prev;
+    } else {
+        c->tail = e->prev;
+    }
+    e->prev = e->next = NULL;
+}
+
+static void
+list_push_head(struct lru *c, struct entry *e)
+{
+    e->prev = NULL;
+    e->next = c->head;
+    if (c->head != NULL) {
+        c->head->prev = e;
+    }
+    c->head = e;
+    if (c->tail == NULL) {
+        c->tail = e;
+    }
+}
+
+static struct entry **
+find_slot(struct lru *c, const char *key, uint32_t h)
+{
+    struct entry **pp = &c->buckets[h & (c->nbuckets - 1)];
+
+    while (*pp != NULL && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0)) {
+        pp = &(*pp)->hnext;
+    }
+    return pp;
+}
+
+static void
+remove_entry(struct lru *c, struct entry **slot)
+{
+    struct entry *e = *slot;
+
+    *slot = e->hnext;
+    list_unlink(c, e);
+    c->count--;
+    c->bytes -= e->len;
+    free(e);
+}
+
+void
+lru_free(struct lru *c)
+{
+    struct entry *e, *next;
+
+    if (c == NULL) {
+        return;
+    }
+    for (e = c->head; e != NULL; e = next) {
+        next = e->next;
+        free(e);
+    }
+    free(c->buckets);
+    free(c);
+}
+
+const void *
+lru_get(struct lru *c, const char *key, uint64_t now_ms, uint64_t gen, size_t *len)
+{
+    struct entry **slot;
+    struct entry *e;
+
+    if (c == NULL || strlen(key) > MAX_CACHE_KEY) {
+        return NULL;
+    }
+    slot = find_slot(c, key, fnv1a(key));
+    if ((e = *slot) == NULL) {
+        c->misses++;
+        return NULL;
+    }
+    if (now_ms >= e->expires_ms || e->gen != gen) {
+        remove_entry(c, slot);
+        c->misses++;
+        return NULL;
+    }
+    list_unlink(c, e);
+    list_push_head(c, e);
+    c->hits++;
+    *len = e->len;
+    return e->val;
+}
+
+void
+lru_del(struct lru *c, const char *key)
+{
+    struct entry **slot;
+
+    if (c == NULL || strlen(key) > MAX_CACHE_KEY) {
+        return;
+    }
+    slot = find_slot(c, key, fnv1a(key));
+    if (*slot != NULL) {
+        remove_entry(c, slot);
+    }
+}
+
+void
+lru_put(struct lru *c, const char *key, const void *val, size_t len, uint64_t now_ms, uint64_t gen)
+{
+    uint32_t h;
+    struct entry *e;
+    size_t klen;
+
+    if (c == NULL || (klen = strlen(key)) > MAX_CACHE_KEY || len > c->max_bytes ||
+        c->max_entries == 0) {
+        return;
+    }
+    lru_del(c, key);
+    while (c->tail != NULL && (c->count >= c->max_entries || c->bytes + len > c->max_bytes)) {
+        remove_entry(c, find_slot(c, c->tail->key, c->tail->hash));
+    }
+    if ((e = malloc(sizeof(*e) + len)) == NULL) {
+        return; /* degrade: serve without caching */
+    }
+    h = fnv1a(key);
+    memcpy(e->key, key, klen + 1);
+    memcpy(e->val, val, len);
+    e->len = len;
+    e->hash = h;
+    e->gen = gen;
+    e->expires_ms = now_ms + c->ttl_ms;
+    e->prev = e->next = NULL;
+    e->hnext = c->buckets[h & (c->nbuckets - 1)];
+    c->buckets[h & (c->nbuckets - 1)] = e;
+    list_push_head(c, e);
+    c->count++;
+    c->bytes += len;
+}
+
+size_t
+lru_count(const struct lru *c)
+{
+    return c != NULL ? c->count : 0;
+}
+
+uint64_t
+lru_hits(const struct lru *c)
+{
+    return c != NULL ? c->hits : 0;
+}
+
+uint64_t
+lru_misses(const struct lru *c)
+{
+    return c != NULL ? c->misses : 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * problem.c - the table of problems. A row's code is an API promise: add rows, never
+ * rename one. docs/openapi.yaml lists the same codes.
+ */
+#include "problem.h"
+
+static const struct problem problems[PROB__MAX] = {
+    [PROB_NOT_FOUND] = {404, "not_found", "No such resource"},
+    [PROB_METHOD_NOT_ALLOWED] = {405, "method_not_allowed", "Method not allowed"},
+    [PROB_BODY_TOO_LARGE] = {413, "body_too_large", "Request body too large"},
+    [PROB_INVALID_JSON] = {400, "invalid_json", "Malformed JSON body"},
+    [PROB_UNSUPPORTED_MEDIA_TYPE] = {415, "unsupported_media_type", "Unsupported media type"},
+    [PROB_VALIDATION_FAILED] = {422, "validation_failed", "Invalid fields"},
+    [PROB_USERNAME_TAKEN] = {409, "username_taken", "Username already taken"},
+    [PROB_EMAIL_TAKEN] = {409, "email_taken", "Email already registered"},
+    [PROB_INVALID_CREDENTIALS] = {401, "invalid_credentials", "Invalid login or password"},
+    [PROB_MISSING_TOKEN] = {401, "missing_token", "Authentication required"},
+    [PROB_INVALID_TOKEN] = {401, "invalid_token", "Invalid access token"},
+    [PROB_TOKEN_EXPIRED] = {401, "token_expired", "Access token expired"},
+    [PROB_INVALID_REFRESH_TOKEN] = {401, "invalid_refresh_token", "Invalid refresh token"},
+    [PROB_REFRESH_TOKEN_REUSED] = {401, "refresh_token_reused",
+                                   "Refresh token reused; session revoked"},
+    [PROB_WRONG_PASSWORD] = {403, "wrong_password", "Current password is wrong"},
+    [PROB_FORBIDDEN] = {403, "forbidden", "Not allowed"},
+    [PROB_USER_NOT_FOUND] = {404, "user_not_found", "No such user"},
+    [PROB_VIDEO_NOT_FOUND] = {404, "video_not_found", "No such video"},
+    [PROB_UPLOAD_TOO_LARGE] = {413, "upload_too_large", "Upload too large"},
+    [PROB_INVALID_MULTIPART] = {400, "invalid_multipart", "Malformed multipart body"},
+    [PROB_UPLOAD_INCOMPLETE] = {400, "upload_incomplete", "The upload ended early"},
+    [PROB_STORAGE_FULL] = {507, "storage_full", "No space left for media"},
+    [PROB_INVALID_QUERY] = {400, "invalid_query", "Invalid query parameter"},
+    [PROB_INVALID_CURSOR] = {400, "invalid_cursor", "Invalid cursor"},
+    [PROB_INVALID_LINK] = {403, "invalid_link", "Invalid media link"},
+    [PROB_LINK_EXPIRED] = {403, "link_expired", "Media link expired"},
+    [PROB_DB_UNAVAILABLE] = {503, "db_unavailable", "Database unavailable"},
+    [PROB_STORAGE_UNAVAILABLE] = {503, "storage_unavailable", "Media storage unavailable"},
+    [PROB_INTERNAL] = {500, "internal", "Internal error"},
+};
+
+const struct problem *
+problem_get(enum prob p)
+{
+    return &problems[p < PROB__MAX ? p : PROB_INTERNAL];
+}

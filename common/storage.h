@@ -1,0 +1,71 @@
+/*
+ * storage.h - where media lives, behind one interface (DESIGN.md section 5). The local
+ * backend keeps $MEDIA_ROOT/videos/<id>/source.<ext> (and, from processing, hls/ and
+ * thumb.jpg); S3 and Cloudinary backends come later and fit the same calls: an upload is
+ * begun, written in order, then committed (all of it appears at once) or aborted (nothing
+ * appears); a player's request for a file is answered by nginx from the location that
+ * storage_deliver() names (an internal alias for local files, a presigned URL behind an
+ * internal proxy location for S3, a redirect to a signed URL for Cloudinary).
+ * Paths are never built from client strings: callers pass validated ObjectIds and names
+ * that slink_path_is_safe() accepted.
+ */
+#ifndef STREMORA_STORAGE_H
+#define STREMORA_STORAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "str.h"
+
+struct arena;
+struct config;
+
+enum storage_status { STORAGE_OK, STORAGE_FULL, STORAGE_NOT_FOUND, STORAGE_ERROR };
+
+enum storage_delivery {
+    STORAGE_ACCEL,    /* answer X-Accel-Redirect: <target>; nginx serves the bytes */
+    STORAGE_REDIRECT, /* answer 302 Location: <target> */
+};
+
+struct storage;
+
+/* A write in progress. Owned by the caller; end it with commit or abort. */
+struct storage_upload {
+    struct storage *s;
+    char video_id[25];
+    int fd;
+    uint64_t size;
+    char tmp[4096];
+};
+
+/* Returns the backend for c (local now), or NULL with a reason in err. Creates the
+ * media root's folders if missing. */
+struct storage *storage_new(const struct config *c, char *err, size_t errlen);
+void storage_free(struct storage *s);
+/* True if new media can be written now. */
+bool storage_is_writable(struct storage *s);
+
+/* Opens a temp file for video_id's source (0/-1, logged). */
+enum storage_status storage_upload_begin(struct storage *s, const char *video_id,
+                                         struct storage_upload *u);
+/* Appends n bytes. STORAGE_FULL when the disk is full. */
+enum storage_status storage_upload_write(struct storage_upload *u, const void *p, size_t n);
+/* Makes the upload durable (fsync) and visible as <name> under the video in one step. */
+enum storage_status storage_upload_commit(struct storage_upload *u, const char *name);
+/* Drops the upload; nothing of it remains. Safe to call after commit (a no-op). */
+void storage_upload_abort(struct storage_upload *u);
+
+/* Removes everything stored for a video. STORAGE_OK also when there was nothing. */
+enum storage_status storage_delete_video(struct storage *s, const char *video_id);
+/* Returns true if the file <path> of video_id exists. */
+bool storage_has(struct storage *s, const char *video_id, const char *path);
+/* Says how nginx delivers <path> of video_id: *target (in a) is the internal location or
+ * the URL. NULL target if a is full. */
+enum storage_delivery storage_deliver(struct arena *a, struct storage *s, const char *video_id,
+                                      struct str path, char **target);
+/* Removes temp files whose writer (pid in the name) is gone. Returns how many. */
+int storage_sweep_tmp(struct storage *s);
+
+#endif

@@ -1,0 +1,283 @@
+/*
+ * storage_local.c - the local filesystem backend. Uploads stream into $MEDIA_ROOT/tmp/
+ * (same filesystem as videos/, so rename is atomic) named <videoId>.<pid>, are fsync'd,
+ * then renamed into videos/<id>/ and the folder fsync'd: a video's file is all there or
+ * absent. A temp file whose pid is no longer alive belongs to a killed worker and is swept.
+ * nginx serves committed files from the internal location /_media/ (alias of videos/).
+ */
+#include "storage.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "config.h"
+#include "log.h"
+
+#define MEDIA_DIR_MODE  0750
+#define MEDIA_FILE_MODE 0640
+
+#define MEDIA_ROOT_MAX 2048 /* bytes of the media root's real path: leaves room below it */
+
+struct storage {
+    char root[MEDIA_ROOT_MAX];
+    char tmp[MEDIA_ROOT_MAX + 8];
+    char videos[MEDIA_ROOT_MAX + 8];
+};
+
+static int
+mkdir_p(const char *path)
+{
+    if (mkdir(path, MEDIA_DIR_MODE) == 0 || errno == EEXIST) {
+        return 0;
+    }
+    log_errno("mkdir", path);
+    return -1;
+}
+
+struct storage *
+storage_new(const struct config *c, char *err, size_t errlen)
+{
+    char real[PATH_MAX];
+    struct storage *s = calloc(1, sizeof(*s));
+
+    real[0] = '\0';
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (realpath(c->media_root, real) == NULL || strlen(real) >= MEDIA_ROOT_MAX) {
+        snprintf(err, errlen, "STREMORA_MEDIA_ROOT: %s: %s", c->media_root,
+                 strlen(real) >= MEDIA_ROOT_MAX ? "path too long" : strerror(errno));
+        free(s);
+        return NULL;
+    }
+    memcpy(s->root, real, strlen(real) + 1);
+    snprintf(s->tmp, sizeof(s->tmp), "%s/tmp", s->root);
+    snprintf(s->videos, sizeof(s->videos), "%s/videos", s->root);
+    if (mkdir_p(s->tmp) == -1 || mkdir_p(s->videos) == -1) {
+        snprintf(err, errlen, "STREMORA_MEDIA_ROOT: cannot create tmp/ and videos/ in %s", s->root);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void
+storage_free(struct storage *s)
+{
+    free(s);
+}
+
+bool
+storage_is_writable(struct storage *s)
+{
+    return access(s->tmp, W_OK | X_OK) == 0 && access(s->videos, W_OK | X_OK) == 0;
+}
+
+enum storage_status
+storage_upload_begin(struct storage *s, const char *video_id, struct storage_upload *u)
+{
+    memset(u, 0, sizeof(*u));
+    u->s = s;
+    u->fd = -1;
+    snprintf(u->video_id, sizeof(u->video_id), "%s", video_id);
+    snprintf(u->tmp, sizeof(u->tmp), "%s/%.24s.%ld", s->tmp, video_id, (long)getpid());
+    u->fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, MEDIA_FILE_MODE);
+    if (u->fd == -1) {
+        log_errno("open", u->tmp);
+        u->tmp[0] = '\0';
+        return errno == ENOSPC || errno == EDQUOT ? STORAGE_FULL : STORAGE_ERROR;
+    }
+    return STORAGE_OK;
+}
+
+enum storage_status
+storage_upload_write(struct storage_upload *u, const void *p, size_t n)
+{
+    const char *c = p;
+
+    while (n > 0) {
+        ssize_t w = write(u->fd, c, n);
+
+        if (w == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == ENOSPC || errno == EDQUOT) {
+                log_ev(LOG_WARN, "storage_full", "writing an upload: %s", strerror(errno));
+                return STORAGE_FULL;
+            }
+            log_errno("write", u->tmp);
+            return STORAGE_ERROR;
+        }
+        c += w;
+        n -= (size_t)w;
+        u->size += (uint64_t)w;
+    }
+    return STORAGE_OK;
+}
+
+static int
+fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+    if (fd == -1) {
+        log_errno("open", path);
+        return -1;
+    }
+    if ((rc = fsync(fd)) == -1) {
+        log_errno("fsync", path);
+    }
+    close(fd);
+    return rc;
+}
+
+enum storage_status
+storage_upload_commit(struct storage_upload *u, const char *name)
+{
+    char dir[MEDIA_ROOT_MAX + 64], dst[MEDIA_ROOT_MAX + 128];
+    int e;
+
+    snprintf(dir, sizeof(dir), "%s/%.24s", u->s->videos, u->video_id);
+    snprintf(dst, sizeof(dst), "%s/%.32s", dir, name);
+    if (fsync(u->fd) == -1) {
+        e = errno;
+        log_errno("fsync", u->tmp);
+        return e == ENOSPC || e == EDQUOT ? STORAGE_FULL : STORAGE_ERROR;
+    }
+    if (mkdir_p(dir) == -1) {
+        return STORAGE_ERROR;
+    }
+    if (rename(u->tmp, dst) == -1) { /* readers see all of the file or none */
+        log_errno("rename", dst);
+        return STORAGE_ERROR;
+    }
+    close(u->fd);
+    u->fd = -1;
+    u->tmp[0] = '\0';
+    fsync_dir(dir);
+    fsync_dir(u->s->videos);
+    return STORAGE_OK;
+}
+
+void
+storage_upload_abort(struct storage_upload *u)
+{
+    if (u->fd != -1) {
+        close(u->fd);
+        u->fd = -1;
+    }
+    if (u->tmp[0] != '\0' && unlink(u->tmp) == -1 && errno != ENOENT) {
+        log_errno("unlink", u->tmp);
+    }
+    u->tmp[0] = '\0';
+}
+
+/* Removes dir and everything under it (the media layout is at most a few levels deep). */
+static int
+remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char path[PATH_MAX];
+    int rc = 0;
+
+    if (d == NULL) {
+        return errno == ENOENT ? 0 : -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            rc |= remove_tree(path);
+        } else if (unlink(path) == -1 && errno != ENOENT) {
+            log_errno("unlink", path);
+            rc = -1;
+        }
+    }
+    closedir(d);
+    if (rmdir(dir) == -1 && errno != ENOENT) {
+        log_errno("rmdir", dir);
+        rc = -1;
+    }
+    return rc;
+}
+
+enum storage_status
+storage_delete_video(struct storage *s, const char *video_id)
+{
+    char dir[MEDIA_ROOT_MAX + 64];
+
+    snprintf(dir, sizeof(dir), "%s/%.24s", s->videos, video_id);
+    return remove_tree(dir) == 0 ? STORAGE_OK : STORAGE_ERROR;
+}
+
+bool
+storage_has(struct storage *s, const char *video_id, const char *path)
+{
+    char p[PATH_MAX];
+
+    if ((size_t)snprintf(p, sizeof(p), "%s/%.24s/%s", s->videos, video_id, path) >= sizeof(p)) {
+        return false;
+    }
+    return access(p, R_OK) == 0;
+}
+
+enum storage_delivery
+storage_deliver(struct arena *a, struct storage *s, const char *video_id, struct str path,
+                char **target)
+{
+    (void)s;
+    *target = arena_sprintf(a, "/_media/%s/%.*s", video_id, (int)path.len, path.p);
+    return STORAGE_ACCEL;
+}
+
+int
+storage_sweep_tmp(struct storage *s)
+{
+    DIR *d = opendir(s->tmp);
+    struct dirent *de;
+    char path[MEDIA_ROOT_MAX + 320];
+    int n = 0;
+
+    if (d == NULL) {
+        log_errno("opendir", s->tmp);
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL) {
+        const char *dot = strrchr(de->d_name, '.');
+        char *end;
+        long pid;
+
+        if (dot == NULL || dot == de->d_name) {
+            continue;
+        }
+        pid = strtol(dot + 1, &end, 10);
+        if (*end != '\0' || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) {
+            continue; /* not ours, or its writer is alive */
+        }
+        snprintf(path, sizeof(path), "%s/%s", s->tmp, de->d_name);
+        if (unlink(path) == 0) {
+            n++;
+        }
+    }
+    closedir(d);
+    if (n > 0) {
+        log_ev(LOG_INFO, "tmp_swept", "removed %d stale upload files", n);
+    }
+    return n;
+}

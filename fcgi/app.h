@@ -1,0 +1,31 @@
+/*
+ * app.h - the process-level state of one stremora-fcgi worker: made once at start-up
+ * (after multiwatch forked and exec'd us, so the Mongo client is this process's own) and
+ * freed at exit. Handlers reach it through r->app.
+ */
+#ifndef STREMORA_FCGI_APP_H
+#define STREMORA_FCGI_APP_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "keys.h"
+
+struct db;
+struct lru;
+struct metrics;
+struct storage;
+
+struct app {
+    struct config cfg;
+    struct keyring keys;
+    time_t keys_mtime;       /* of cfg.key_file when loaded: a change reloads */
+    int64_t keys_checked_ms; /* last stat of the key file */
+    struct db *db;
+    struct lru *cache;
+    struct metrics *shm;
+    struct storage *storage;
+};
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * handlers.h - every handler (h_<resource>_<verb>, one fcgi/ file per resource) and the
+ * few helpers handler files share. The routing table in routes.c names them.
+ */
+#ifndef STREMORA_FCGI_HANDLERS_H
+#define STREMORA_FCGI_HANDLERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http.h"
+#include "route.h"
+
+struct json_object;
+struct js_field;
+struct js_value;
+struct user;
+
+/* health.c */
+int h_health_get(struct request *r);
+int h_health_ready(struct request *r);
+
+/* auth.c */
+int h_auth_register(struct request *r);
+int h_auth_login(struct request *r);
+int h_auth_refresh(struct request *r);
+int h_auth_logout(struct request *r);
+
+/* users.c */
+int h_users_get_me(struct request *r);
+int h_users_update_me(struct request *r);
+int h_users_password_me(struct request *r);
+/* Returns the JSON of u as its owner sees it (with email and role). NULL if a is full. */
+struct json_object *user_json(struct arena *a, const struct user *u);
+/* Drops every worker's cached copy of a user (after a write). */
+void user_cache_invalidate(struct request *r, const char *user_id_hex);
+
+/* videos.c */
+int h_videos_list(struct request *r);
+int h_videos_get(struct request *r);
+int h_videos_update(struct request *r);
+int h_videos_delete(struct request *r);
+int h_videos_playback(struct request *r);
+struct video;
+/* Returns the JSON of v as anyone allowed to see it sees it. NULL if a is full. */
+struct json_object *video_json(struct arena *a, const struct video *v);
+/* True if the caller may see v (public and unlisted: anyone; private: owner or admin). */
+bool video_visible_to(const struct video *v, const struct principal *who);
+/* True if the caller may change v (owner or admin). */
+bool video_writable_by(const struct video *v, const struct principal *who);
+/* Splits raw (comma-separated) into v's tags: trimmed, lower-cased, deduplicated. Returns
+ * NULL, or the js_error code naming what is wrong. */
+const char *video_tags_add(struct arena *a, struct video *v, struct str raw);
+/* Drops every worker's cached copy of a video. */
+void video_cache_invalidate(struct request *r, const char *id_hex);
+
+/* videos_upload.c */
+int h_videos_create(struct request *r);
+struct app;
+/* Start-up sweep: temp files of dead writers, uploads abandoned for a day. */
+void videos_sweep(struct app *app);
+
+/* media.c */
+int h_media_get(struct request *r);
+
+/* body.c: JSON request bodies */
+/* Reads, parses and validates the body against spec into vals. Returns true when the
+ * handler may go on; false when a problem has been sent (*rc is respond's result).
+ * optional: an absent body (no Content-Length) counts as {}. */
+bool body_fields(struct request *r, const struct js_field *spec, size_t n, struct js_value *vals,
+                 bool optional, int *rc);
+
+/* routes.c */
+extern const struct route routes[];
+extern const size_t nroutes;
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * routes.c - the routing table: method, path pattern, handler, auth, body limit. main.c
+ * matches a request against it (route.c) and runs the middleware from the row. Keep rows
+ * grouped by resource; a fixed segment beats a {param} whatever the order.
+ */
+#include "handlers.h"
+
+#include "bounds.h"
+
+const struct route routes[] = {
+    {METHOD_GET, "/api/v1/health", h_health_get, AUTH_NONE, BODY_NONE},
+    {METHOD_GET, "/api/v1/health/ready", h_health_ready, AUTH_NONE, BODY_NONE},
+
+    {METHOD_POST, "/api/v1/auth/register", h_auth_register, AUTH_NONE, MAX_JSON_BODY},
+    {METHOD_POST, "/api/v1/auth/login", h_auth_login, AUTH_NONE, MAX_JSON_BODY},
+    {METHOD_POST, "/api/v1/auth/refresh", h_auth_refresh, AUTH_NONE, MAX_JSON_BODY},
+    {METHOD_POST, "/api/v1/auth/logout", h_auth_logout, AUTH_NONE, MAX_JSON_BODY},
+
+    {METHOD_GET, "/api/v1/users/me", h_users_get_me, AUTH_TOKEN, BODY_NONE},
+    {METHOD_PATCH, "/api/v1/users/me", h_users_update_me, AUTH_TOKEN, MAX_JSON_BODY},
+    {METHOD_POST, "/api/v1/users/me/password", h_users_password_me, AUTH_TOKEN, MAX_JSON_BODY},
+
+    {METHOD_GET, "/api/v1/videos", h_videos_list, AUTH_OPTIONAL, BODY_NONE},
+    {METHOD_POST, "/api/v1/videos", h_videos_create, AUTH_TOKEN, BODY_STREAM},
+    {METHOD_GET, "/api/v1/videos/{id}", h_videos_get, AUTH_OPTIONAL, BODY_NONE},
+    {METHOD_PATCH, "/api/v1/videos/{id}", h_videos_update, AUTH_TOKEN, MAX_JSON_BODY},
+    {METHOD_DELETE, "/api/v1/videos/{id}", h_videos_delete, AUTH_TOKEN, BODY_NONE},
+    {METHOD_GET, "/api/v1/videos/{id}/playback", h_videos_playback, AUTH_OPTIONAL, BODY_NONE},
+
+    {METHOD_GET, "/media/{token}/{id}/{path*}", h_media_get, AUTH_NONE, BODY_NONE},
+};
+
+const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -1,0 +1,597 @@
+/*
+ * videos.c - video metadata and playback links.
+ *   GET    /api/v1/videos?owner=&tag=&q=&limit=&cursor=  {items, nextCursor}
+ *   GET    /api/v1/videos/{id}            200 video (ETag; If-None-Match -> 304)
+ *   PATCH  /api/v1/videos/{id}            owner or admin: title, description, tags, visibility
+ *   DELETE /api/v1/videos/{id}            owner or admin; 204; its files go too
+ *   GET    /api/v1/videos/{id}/playback   {expiresAt, source, hls, thumbnail} signed links
+ * Visibility: public and unlisted videos are visible to anyone with the id, private ones to
+ * their owner and admins; anyone else gets 404 exactly as for a missing video. Lists show
+ * public videos plus the caller's own. GET by id is a hot path: it serves from the
+ * worker's LRU, whose entries every write here invalidates on all workers of the host.
+ * Uploads are in videos_upload.c.
+ */
+#include "handlers.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "app.h"
+#include "arena.h"
+#include "bounds.h"
+#include "crypto.h"
+#include "db.h"
+#include "db_videos.h"
+#include "json.h"
+#include "keys.h"
+#include "log.h"
+#include "lru.h"
+#include "metrics.h"
+#include "slink.h"
+#include "storage.h"
+
+#define ETAG_LEN 18 /* '"' + 16 hex digits + '"' */
+
+static int
+db_problem(struct request *r, enum db_status st)
+{
+    return respond_problem(r, st == DB_UNAVAILABLE ? PROB_DB_UNAVAILABLE : PROB_INTERNAL, NULL);
+}
+
+static bool
+is_admin(const struct principal *who)
+{
+    return who->authenticated && strcmp(who->role, "admin") == 0;
+}
+
+bool
+video_visible_to(const struct video *v, const struct principal *who)
+{
+    if (strcmp(v->status, "uploading") == 0) {
+        return false;
+    }
+    if (strcmp(v->visibility, "private") != 0) {
+        return true;
+    }
+    return video_writable_by(v, who);
+}
+
+bool
+video_writable_by(const struct video *v, const struct principal *who)
+{
+    return who->authenticated && (strcmp(who->id, v->owner_hex) == 0 || is_admin(who));
+}
+
+struct json_object *
+video_json(struct arena *a, const struct video *v)
+{
+    struct json_object *o = js_new_object(a), *tags, *links;
+    char created[32], updated[32], *self, *playback;
+    size_t i;
+
+    if (o == NULL || (tags = json_object_new_array()) == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < v->ntags; i++) {
+        json_object_array_add(tags, json_object_new_string(v->tags[i]));
+    }
+    db_time_format(v->created_at, created);
+    db_time_format(v->updated_at, updated);
+    js_add_str(o, "id", v->id_hex);
+    js_add_str(o, "ownerId", v->owner_hex);
+    js_add_str(o, "title", v->title);
+    js_add_str(o, "description", v->description);
+    json_object_object_add(o, "tags", tags);
+    js_add_str(o, "visibility", v->visibility);
+    js_add_str(o, "status", v->status);
+    js_add_int(o, "size", v->size);
+    js_add_str(o, "sha256", v->sha256);
+    js_add_str(o, "mimeType", v->mime);
+    js_add_str(o, "createdAt", created);
+    js_add_str(o, "updatedAt", updated);
+    self = arena_sprintf(a, "/api/v1/videos/%s", v->id_hex);
+    playback = arena_sprintf(a, "/api/v1/videos/%s/playback", v->id_hex);
+    if ((links = json_object_new_object()) != NULL) {
+        js_add_str(links, "self", self);
+        js_add_str(links, "playback", playback);
+        json_object_object_add(o, "links", links);
+    }
+    return o;
+}
+
+/* Lower-cases ASCII letters of a tag; other bytes (UTF-8) stay as they are. */
+static char *
+tag_normalise(struct arena *a, struct str t)
+{
+    char *s = str_cstr(a, t);
+    size_t i;
+
+    for (i = 0; s != NULL && s[i] != '\0'; i++) {
+        s[i] = (char)tolower((unsigned char)s[i]);
+    }
+    return s;
+}
+
+const char *
+video_tags_add(struct arena *a, struct video *v, struct str raw)
+{
+    struct str rest = raw, tag;
+    size_t i;
+
+    while (rest.p != NULL) {
+        char *t;
+        bool dup = false;
+
+        rest = str_cut(rest, ',', &tag);
+        tag = str_trim(tag);
+        if (tag.len == 0) {
+            continue;
+        }
+        if (!str_is_utf8(tag) || str_utf8_len(tag) > MAX_TAG) {
+            return str_is_utf8(tag) ? "too_long" : "invalid_format";
+        }
+        for (i = 0; i < tag.len; i++) {
+            if ((unsigned char)tag.p[i] < 0x20 || tag.p[i] == 0x7f) {
+                return "invalid_format";
+            }
+        }
+        if ((t = tag_normalise(a, tag)) == NULL) {
+            return "invalid_format";
+        }
+        for (i = 0; i < v->ntags && !dup; i++) {
+            dup = strcmp(v->tags[i], t) == 0;
+        }
+        if (dup) {
+            continue;
+        }
+        if (v->ntags == MAX_TAGS) {
+            return "too_many";
+        }
+        v->tags[v->ntags++] = t;
+    }
+    return NULL;
+}
+
+static void
+cache_key(char out[MAX_CACHE_KEY + 1], const char *id_hex)
+{
+    snprintf(out, MAX_CACHE_KEY + 1, "v:%.24s", id_hex);
+}
+
+void
+video_cache_invalidate(struct request *r, const char *id_hex)
+{
+    char key[MAX_CACHE_KEY + 1];
+
+    cache_key(key, id_hex);
+    metrics_gen_bump(r->app->shm, key);
+    lru_del(r->app->cache, key);
+}
+
+/*
+ * A cache entry: "<visibility> <owner hex> <etag>\n<json>", fixed widths so that it is
+ * read without parsing: visibility padded to 8, owner 24, etag 18.
+ */
+#define ENTRY_HEAD (8 + 1 + 24 + 1 + ETAG_LEN + 1)
+
+static int
+respond_entry(struct request *r, const char *e, size_t len)
+{
+    struct str inm = req_env(r, "HTTP_IF_NONE_MATCH");
+    struct str etag = {e + 34, ETAG_LEN};
+
+    respond_header(r, "ETag: %.*s", ETAG_LEN, etag.p);
+    respond_header(r, "Cache-Control: %s",
+                   strncmp(e, "public  ", 8) == 0 ? "public, no-cache" : "private, no-cache");
+    if (inm.len > 0 && (str_eq(etag, inm) || str_eq_cstr(inm, "*"))) {
+        return respond_empty(r, 304);
+    }
+    return respond_body(r, 200, "application/json", e + ENTRY_HEAD, len - ENTRY_HEAD);
+}
+
+/* May the caller see a cached entry? The same rule as video_visible_to. */
+static bool
+entry_visible(const char *e, const struct principal *who)
+{
+    if (strncmp(e, "private ", 8) != 0) {
+        return true;
+    }
+    return who->authenticated && (strncmp(who->id, e + 9, 24) == 0 || is_admin(who));
+}
+
+/* GET /api/v1/videos/{id} */
+int
+h_videos_get(struct request *r)
+{
+    struct app *app = r->app;
+    char key[MAX_CACHE_KEY + 1], hex[2 * CRYPTO_SHA256_LEN + 1], *entry;
+    unsigned char digest[CRYPTO_SHA256_LEN];
+    struct str id_s = req_param(r, "id");
+    uint64_t gen, now = (uint64_t)db_now_ms();
+    const char *hit, *json;
+    bson_oid_t id;
+    struct video v;
+    enum db_status st;
+    size_t len;
+
+    if (db_oid_parse(id_s, &id) == -1) {
+        return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+    }
+    snprintf(hex, sizeof(hex), "%.24s", id_s.p);
+    cache_key(key, hex);
+    gen = metrics_gen(app->shm, key); /* before the read: see users.c */
+    if ((hit = lru_get(app->cache, key, now, gen, &len)) != NULL) {
+        if (!entry_visible(hit, &r->user)) {
+            return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+        }
+        return respond_entry(r, hit, len);
+    }
+    if ((st = db_videos_get(r->arena, app->db, &id, &v)) == DB_NOT_FOUND ||
+        (st == DB_OK && strcmp(v.status, "uploading") == 0)) {
+        return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+    }
+    if (st != DB_OK) {
+        return db_problem(r, st);
+    }
+    if ((json = js_string(r->arena, video_json(r->arena, &v))) == NULL) {
+        return -1;
+    }
+    crypto_sha256(json, strlen(json), digest);
+    crypto_hex(digest, 8, hex);
+    entry = arena_sprintf(r->arena, "%-8s %s \"%s\"\n%s", v.visibility, v.owner_hex, hex, json);
+    if (entry == NULL) {
+        return -1;
+    }
+    len = strlen(entry);
+    lru_put(app->cache, key, entry, len, now, gen);
+    if (!video_visible_to(&v, &r->user)) {
+        return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+    }
+    return respond_entry(r, entry, len);
+}
+
+/* Loads the video named by {id} that the caller may see. Returns true, or false after
+ * answering (404 for missing, malformed or invisible). */
+static bool
+load_visible(struct request *r, struct video *v, int *rc)
+{
+    bson_oid_t id;
+    enum db_status st;
+
+    if (db_oid_parse(req_param(r, "id"), &id) == -1) {
+        *rc = respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+        return false;
+    }
+    st = db_videos_get(r->arena, r->app->db, &id, v);
+    if (st == DB_NOT_FOUND || (st == DB_OK && !video_visible_to(v, &r->user))) {
+        *rc = respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+        return false;
+    }
+    if (st != DB_OK) {
+        *rc = db_problem(r, st);
+        return false;
+    }
+    return true;
+}
+
+/* Takes "tags" (an array of strings) out of obj into v; NULL or an error code. */
+static const char *
+patch_tags(struct arena *a, struct json_object *obj, struct video *v, bool *present)
+{
+    struct json_object *arr;
+    size_t i, n;
+
+    *present = json_object_object_get_ex(obj, "tags", &arr);
+    if (!*present) {
+        return NULL;
+    }
+    if (!json_object_is_type(arr, json_type_array)) {
+        return "wrong_type";
+    }
+    v->ntags = 0;
+    n = json_object_array_length(arr);
+    for (i = 0; i < n; i++) {
+        struct json_object *t = json_object_array_get_idx(arr, i);
+        const char *err;
+
+        if (!json_object_is_type(t, json_type_string)) {
+            return "wrong_type";
+        }
+        err = video_tags_add(
+            a, v, (struct str){json_object_get_string(t), (size_t)json_object_get_string_len(t)});
+        if (err != NULL) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
+static bool
+valid_visibility(struct str s)
+{
+    return str_eq_cstr(s, "public") || str_eq_cstr(s, "unlisted") || str_eq_cstr(s, "private");
+}
+
+/* PATCH /api/v1/videos/{id} */
+int
+h_videos_update(struct request *r)
+{
+    static const struct js_field spec[] = {
+        {"title", JS_STRING, false, 1, MAX_TITLE},
+        {"description", JS_STRING, false, 0, MAX_DESCRIPTION},
+        {"visibility", JS_STRING, false, 1, 8},
+    };
+    struct js_error errs[MAX_FIELD_ERRORS];
+    struct js_value val[3];
+    struct json_object *obj;
+    struct video v;
+    struct str body;
+    size_t nerrs = 0, more = 0;
+    unsigned mask = 0;
+    const char *terr;
+    bool has_tags;
+    enum db_status st;
+    int rc;
+
+    if (!load_visible(r, &v, &rc)) {
+        return rc;
+    }
+    if (!video_writable_by(&v, &r->user)) {
+        return respond_problem(r, PROB_FORBIDDEN, "Only the owner or an admin may change it");
+    }
+    /* body_fields does the checks; the tags array is taken out first (js_fields knows no
+     * arrays), so read the body here. */
+    if (!str_has_prefix(req_env(r, "CONTENT_TYPE"), "application/json")) {
+        return respond_problem(r, PROB_UNSUPPORTED_MEDIA_TYPE, "Send application/json");
+    }
+    if (req_read_body(r, r->body_limit, &body) != BODY_OK) {
+        return respond_problem(r, PROB_INVALID_JSON, NULL);
+    }
+    switch (js_parse(r->arena, body, &obj)) {
+    case JS_OK:
+        break;
+    case JS_ERROR:
+        return -1;
+    default:
+        return respond_problem(r, PROB_INVALID_JSON, NULL);
+    }
+    if ((terr = patch_tags(r->arena, obj, &v, &has_tags)) != NULL) {
+        errs[nerrs++] = (struct js_error){"tags", terr};
+    }
+    json_object_object_del(obj, "tags");
+    if (js_fields(r->arena, obj, spec, 3, val, errs + nerrs, MAX_FIELD_ERRORS - nerrs, &more) ==
+        -1) {
+        nerrs += more;
+    }
+    if (val[2].present && !valid_visibility(val[2].s)) {
+        errs[nerrs++] = (struct js_error){"visibility", "invalid_format"};
+    }
+    if (val[0].present && str_trim(val[0].s).len == 0) {
+        errs[nerrs++] = (struct js_error){"title", "too_short"};
+    }
+    if (nerrs > 0) {
+        return respond_problem_errors(r, PROB_VALIDATION_FAILED, errs, nerrs);
+    }
+    mask |= has_tags ? VIDEO_SET_TAGS : 0;
+    if (val[0].present) {
+        v.title = str_cstr(r->arena, val[0].s);
+        mask |= VIDEO_SET_TITLE;
+    }
+    if (val[1].present) {
+        v.description = str_cstr(r->arena, val[1].s);
+        mask |= VIDEO_SET_DESCRIPTION;
+    }
+    if (val[2].present) {
+        v.visibility = str_cstr(r->arena, val[2].s);
+        mask |= VIDEO_SET_VISIBILITY;
+    }
+    if (v.title == NULL || v.description == NULL || v.visibility == NULL) {
+        return -1;
+    }
+    v.updated_at = db_now_ms();
+    if (mask != 0) {
+        st = db_videos_update(r->arena, r->app->db, &v, mask);
+        video_cache_invalidate(r, v.id_hex);
+        if (st == DB_NOT_FOUND) {
+            return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+        }
+        if (st != DB_OK) {
+            return db_problem(r, st);
+        }
+    }
+    return respond_json(r, 200, js_string(r->arena, video_json(r->arena, &v)));
+}
+
+/* DELETE /api/v1/videos/{id} */
+int
+h_videos_delete(struct request *r)
+{
+    struct video v;
+    enum db_status st;
+    int rc;
+
+    if (!load_visible(r, &v, &rc)) {
+        return rc;
+    }
+    if (!video_writable_by(&v, &r->user)) {
+        return respond_problem(r, PROB_FORBIDDEN, "Only the owner or an admin may delete it");
+    }
+    /* The document first: once it is gone nothing links to the files, and files left by a
+     * failure below are found by a sweep (a folder without a document). */
+    st = db_videos_delete(r->arena, r->app->db, &v.id);
+    video_cache_invalidate(r, v.id_hex);
+    if (st == DB_NOT_FOUND) {
+        return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+    }
+    if (st != DB_OK) {
+        return db_problem(r, st);
+    }
+    if (storage_delete_video(r->app->storage, v.id_hex) != STORAGE_OK) {
+        log_ev(LOG_WARN, "video_files_left", "video %s: files not removed", v.id_hex);
+    }
+    log_ev(LOG_INFO, "video_deleted", "video %s", v.id_hex);
+    return respond_empty(r, 204);
+}
+
+/* GET /api/v1/videos/{id}/playback */
+int
+h_videos_playback(struct request *r)
+{
+    struct app *app = r->app;
+    struct json_object *o;
+    struct video v;
+    int64_t expiry = db_now_ms() / 1000 + (int64_t)app->cfg.link_ttl;
+    char expires[32], *tok, *base;
+    int rc;
+
+    if (!load_visible(r, &v, &rc)) {
+        return rc;
+    }
+    tok = slink_sign(r->arena, keys_current(&app->keys), str_from(v.id_hex), expiry);
+    if (tok == NULL || (base = arena_sprintf(r->arena, "/media/%s/%s/", tok, v.id_hex)) == NULL ||
+        (o = js_new_object(r->arena)) == NULL) {
+        return -1;
+    }
+    db_time_format(expiry * 1000, expires);
+    js_add_str(o, "expiresAt", expires);
+    js_add_str(o, "source",
+               v.source != NULL ? arena_sprintf(r->arena, "%s%s", base, v.source) : NULL);
+    js_add_str(o, "hls", v.has_hls ? arena_sprintf(r->arena, "%shls/master.m3u8", base) : NULL);
+    js_add_str(o, "thumbnail",
+               v.has_thumbnail ? arena_sprintf(r->arena, "%sthumb.jpg", base) : NULL);
+    respond_header(r, "Cache-Control: private, no-store");
+    return respond_json(r, 200, js_string(r->arena, o));
+}
+
+/* A cursor is base64url("<createdAt ms>.<_id hex>"): the last item of the page before. */
+static char *
+cursor_format(struct arena *a, const struct video *v)
+{
+    char raw[64];
+    int n = snprintf(raw, sizeof(raw), "%lld.%s", (long long)v->created_at, v->id_hex);
+
+    return crypto_b64url(a, (const unsigned char *)raw, (size_t)n);
+}
+
+static int
+cursor_parse(struct str s, struct video_query *q)
+{
+    unsigned char raw[MAX_CURSOR];
+    struct str ms, id;
+    size_t n;
+    uint64_t t;
+
+    if (s.len == 0 || s.len > MAX_CURSOR || crypto_b64url_decode(s, raw, sizeof(raw), &n) == -1) {
+        return -1;
+    }
+    id = str_cut((struct str){(const char *)raw, n}, '.', &ms);
+    if (id.p == NULL || str_to_u64(ms, 0, (uint64_t)INT64_MAX, &t) == -1 ||
+        db_oid_parse(id, &q->cursor_id) == -1) {
+        return -1;
+    }
+    q->cursor_created = (int64_t)t;
+    q->has_cursor = true;
+    return 0;
+}
+
+/* Escapes regex metacharacters so client text matches literally (PCRE syntax). */
+static char *
+regex_escape(struct arena *a, struct str s)
+{
+    char *out = arena_alloc(a, s.len * 2 + 1), *p = out;
+    size_t i;
+
+    if (out == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < s.len; i++) {
+        if (strchr("\\^$.|?*+()[]{}/-", s.p[i]) != NULL && s.p[i] != '\0') {
+            *p++ = '\\';
+        }
+        *p++ = s.p[i];
+    }
+    *p = '\0';
+    return out;
+}
+
+/* Reads the list's query parameters into q. Returns true, or false after a 400. */
+static bool
+list_query(struct request *r, struct video_query *q, bson_oid_t *viewer, bson_oid_t *owner, int *rc)
+{
+    struct str limit = req_query(r, "limit"), cur = req_query(r, "cursor");
+    struct str own = req_query(r, "owner"), tag = req_query(r, "tag"), qs = req_query(r, "q");
+    uint64_t n = 20;
+    struct video scratch = {0};
+
+    memset(q, 0, sizeof(*q));
+    if (r->user.authenticated && db_oid_parse(str_from(r->user.id), viewer) == 0) {
+        q->viewer = viewer;
+    }
+    if (limit.p != NULL && str_to_u64(limit, 1, MAX_LIST_LIMIT, &n) == -1) {
+        *rc = respond_problem(r, PROB_INVALID_QUERY, "limit must be 1-100");
+        return false;
+    }
+    q->limit = (size_t)n;
+    if (cur.p != NULL && cursor_parse(cur, q) == -1) {
+        *rc = respond_problem(r, PROB_INVALID_CURSOR, NULL);
+        return false;
+    }
+    if (own.p != NULL) {
+        if (db_oid_parse(own, owner) == -1) {
+            *rc = respond_problem(r, PROB_INVALID_QUERY, "owner must be a user id");
+            return false;
+        }
+        q->owner = owner;
+    }
+    if (tag.p != NULL) {
+        if (video_tags_add(r->arena, &scratch, tag) != NULL || scratch.ntags != 1) {
+            *rc = respond_problem(r, PROB_INVALID_QUERY, "tag must be one tag");
+            return false;
+        }
+        q->tag = scratch.tags[0];
+    }
+    if (qs.p != NULL && qs.len > 0) {
+        if (!str_is_utf8(qs) || str_utf8_len(qs) > MAX_QUERY_Q) {
+            *rc = respond_problem(r, PROB_INVALID_QUERY, "q must be 1-100 characters");
+            return false;
+        }
+        q->title_regex = regex_escape(r->arena, qs);
+    }
+    return true;
+}
+
+/* GET /api/v1/videos */
+int
+h_videos_list(struct request *r)
+{
+    struct json_object *o, *items;
+    struct video_query q;
+    struct video *vs;
+    bson_oid_t viewer, owner;
+    size_t n, i;
+    enum db_status st;
+    int rc;
+
+    if (!list_query(r, &q, &viewer, &owner, &rc)) {
+        return rc;
+    }
+    if ((st = db_videos_list(r->arena, r->app->db, &q, &vs, &n)) != DB_OK) {
+        return db_problem(r, st);
+    }
+    if ((o = js_new_object(r->arena)) == NULL || (items = json_object_new_array()) == NULL) {
+        return -1;
+    }
+    for (i = 0; i < n && i < q.limit; i++) {
+        struct json_object *item = video_json(r->arena, &vs[i]);
+
+        if (item != NULL) {
+            json_object_array_add(items, json_object_get(item));
+        }
+    }
+    json_object_object_add(o, "items", items);
+    js_add_str(o, "nextCursor", n > q.limit ? cursor_format(r->arena, &vs[q.limit - 1]) : NULL);
+    return respond_json(r, 200, js_string(r->arena, o));
+}

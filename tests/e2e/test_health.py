@@ -1,0 +1,39 @@
+"""GET /api/v1/health (health_get) and GET /api/v1/health/ready (health_ready).
+
+The answers with the database stopped are in test_faults.py.
+"""
+
+from conftest import assert_problem, describe, media_type
+
+
+def test_health_get_ok(api):
+    r = api.get("/api/v1/health")
+    assert r.status_code == 200, describe(r)
+    assert media_type(r) == "application/json", describe(r)
+    assert r.json() == {"status": "ok"}
+
+
+def test_health_get_head_has_no_body(api):
+    r = api.head("/api/v1/health")
+    assert r.status_code == 200, describe(r)
+    assert r.content == b"", describe(r)
+
+
+def test_health_get_needs_no_token_and_ignores_a_query(api):
+    r = api.get("/api/v1/health?verbose=1")
+    assert r.status_code == 200, describe(r)
+    assert r.json() == {"status": "ok"}
+
+
+def test_health_ready_ok(api):
+    r = api.get("/api/v1/health/ready")
+    assert r.status_code == 200, describe(r)
+    assert media_type(r) == "application/json", describe(r)
+    assert r.json() == {"status": "ready"}
+
+
+def test_health_ready_post_is_method_not_allowed(api):
+    r = api.post("/api/v1/health/ready", json={})
+    assert_problem(r, 405, "method_not_allowed")
+    allow = {m.strip().upper() for m in r.headers.get("Allow", "").split(",") if m.strip()}
+    assert "GET" in allow and "POST" not in allow, describe(r)

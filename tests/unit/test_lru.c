@@ -1,0 +1,115 @@
+/*
+ * test_lru.c - the worker cache: hits, TTL, generation mismatch, entry and byte bounds
+ * with least-recently-used eviction; and the shared generation table across two maps of
+ * one file (as two workers see it).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lru.h"
+#include "metrics.h"
+
+static void
+test_lru_get_hit_ttl_gen(void **state)
+{
+    struct lru *c = lru_new(10, 1000, 100);
+    const char *v;
+    size_t len = 0;
+
+    (void)state;
+    lru_put(c, "u:1", "alice", 5, 1000, 7);
+    assert_non_null(v = lru_get(c, "u:1", 1050, 7, &len));
+    assert_int_equal(len, 5);
+    assert_memory_equal(v, "alice", 5);
+    assert_null(lru_get(c, "u:1", 1050, 8, &len)); /* another generation: stale */
+    assert_null(lru_get(c, "u:1", 1050, 7, &len)); /* and dropped */
+    lru_put(c, "u:1", "alice", 5, 1000, 7);
+    assert_null(lru_get(c, "u:1", 1100, 7, &len)); /* TTL over */
+    assert_int_equal(lru_count(c), 0);
+    assert_int_equal(lru_hits(c), 1);
+    lru_free(c);
+}
+
+static void
+test_lru_put_evicts_least_recent(void **state)
+{
+    struct lru *c = lru_new(3, 1000, 1000);
+    size_t len;
+
+    (void)state;
+    lru_put(c, "a", "1", 1, 0, 0);
+    lru_put(c, "b", "2", 1, 0, 0);
+    lru_put(c, "c", "3", 1, 0, 0);
+    assert_non_null(lru_get(c, "a", 1, 0, &len)); /* a is now the newest */
+    lru_put(c, "d", "4", 1, 0, 0);                /* evicts b */
+    assert_null(lru_get(c, "b", 1, 0, &len));
+    assert_non_null(lru_get(c, "a", 1, 0, &len));
+    assert_non_null(lru_get(c, "c", 1, 0, &len));
+    assert_non_null(lru_get(c, "d", 1, 0, &len));
+    assert_int_equal(lru_count(c), 3);
+    lru_free(c);
+}
+
+static void
+test_lru_put_byte_bound(void **state)
+{
+    struct lru *c = lru_new(100, 10, 1000);
+    size_t len;
+
+    (void)state;
+    lru_put(c, "big", "0123456789x", 11, 0, 0); /* over the bound alone: not stored */
+    assert_null(lru_get(c, "big", 1, 0, &len));
+    lru_put(c, "a", "012345", 6, 0, 0);
+    lru_put(c, "b", "012345", 6, 0, 0); /* 12 > 10: a goes */
+    assert_null(lru_get(c, "a", 1, 0, &len));
+    assert_non_null(lru_get(c, "b", 1, 0, &len));
+    lru_put(c, "b", "01", 2, 0, 0); /* replace */
+    assert_non_null(lru_get(c, "b", 1, 0, &len));
+    assert_int_equal(len, 2);
+    lru_del(c, "b");
+    assert_null(lru_get(c, "b", 1, 0, &len));
+    assert_null(lru_get(NULL, "b", 1, 0, &len));
+    lru_free(c);
+}
+
+static void
+test_metrics_gen_shared(void **state)
+{
+    char path[] = "/tmp/stremora-shm-XXXXXX";
+    struct metrics *m1, *m2;
+    int fd;
+
+    (void)state;
+    assert_true((fd = mkstemp(path)) >= 0);
+    close(fd);
+    assert_non_null(m1 = metrics_open(path));
+    assert_non_null(m2 = metrics_open(path));
+    assert_int_equal(metrics_gen(m1, "u:1"), 0);
+    metrics_gen_bump(m2, "u:1");
+    assert_int_equal(metrics_gen(m1, "u:1"), 1);
+    assert_int_equal(metrics_gen(NULL, "u:1"), 0);
+    metrics_close(m1);
+    metrics_close(m2);
+    unlink(path);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lru_get_hit_ttl_gen),
+        cmocka_unit_test(test_lru_put_evicts_least_recent),
+        cmocka_unit_test(test_lru_put_byte_bound),
+        cmocka_unit_test(test_metrics_gen_shared),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
