@@ -12,15 +12,9 @@ FROM debian:bookworm-slim AS base
 COPY deploy/install-deps /tmp/install-deps
 RUN sh /tmp/install-deps --runtime && rm -rf /var/lib/apt/lists/* /tmp/install-deps
 
-# `install-deps --build` also builds the local database (Go + FerretDB), which only `make run`
-# and `make test` use, and stops without Go; so: the runtime packages above plus the Debian
-# build packages. Keep this list in step with build_pkgs in deploy/install-deps.
 FROM base AS build
-ARG DEBIAN_FRONTEND=noninteractive
-RUN apt-get update -q && apt-get install -y -q --no-install-recommends \
-        build-essential pkg-config libfcgi-dev libmongoc-dev libbson-dev libjson-c-dev \
-        libssl-dev libcurl4-openssl-dev libcrypt-dev libmagic-dev \
-    && rm -rf /var/lib/apt/lists/*
+COPY deploy/install-deps /tmp/install-deps
+RUN sh /tmp/install-deps --build && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
 COPY common/ common/
@@ -38,6 +32,8 @@ RUN set -eu; \
     if [ -d /ctx/web ]; then cp -R /ctx/web/. /out/opt/stremora/web/; fi; \
     cp /ctx/nginx-conf/stremora.conf /out/etc/nginx/stremora/; \
     cp -R /ctx/nginx-conf/snippets /out/etc/nginx/stremora/; \
+    sed -e 's|@SNIPPETS@|/etc/nginx/stremora/snippets|g' -e 's|@MEDIA@|/var/lib/stremora/media|g' \
+        /ctx/nginx-conf/snippets/media.conf >/out/etc/nginx/stremora/media.conf; \
     cp /ctx/deploy/docker-entrypoint.sh /out/opt/stremora/
 
 FROM base AS runtime

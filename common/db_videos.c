@@ -7,7 +7,10 @@
  */
 #include "db_videos.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 
@@ -58,6 +61,17 @@ from_bson(struct arena *a, const bson_t *doc, struct video *v)
     }
 }
 
+static const char *
+host_name(void)
+{
+    static char name[256];
+
+    if (name[0] == '\0' && gethostname(name, sizeof(name) - 1) == -1) {
+        strcpy(name, "localhost");
+    }
+    return name;
+}
+
 static void
 append_tags(bson_t *b, const struct video *v)
 {
@@ -97,6 +111,9 @@ db_videos_insert(struct arena *a, struct db *db, const struct video *v)
     BSON_APPEND_BOOL(&doc, "thumbnail", false);
     BSON_APPEND_DATE_TIME(&doc, "createdAt", v->created_at);
     BSON_APPEND_DATE_TIME(&doc, "updatedAt", v->created_at);
+    /* Who is writing it: a sweep on this host removes it if that process died. */
+    BSON_APPEND_UTF8(&doc, "uploaderHost", host_name());
+    BSON_APPEND_INT64(&doc, "uploaderPid", (int64_t)getpid());
     if (!mongoc_collection_insert_one(c, &doc, NULL, NULL, &e)) {
         st = db_status_of(&e, "videos.insert");
     }
@@ -363,12 +380,31 @@ db_videos_list(struct arena *a, struct db *db, const struct video_query *q, stru
     return st;
 }
 
+/* An "uploading" video is abandoned when it was last touched before before_ms, or when the
+ * process of this host that was writing it is gone. */
+static bool
+abandoned(const bson_t *doc, int64_t before_ms)
+{
+    bson_iter_t it;
+    int64_t pid;
+
+    if (db_get_i64(doc, "updatedAt", 0) < before_ms) {
+        return true;
+    }
+    if (!bson_iter_init_find(&it, doc, "uploaderHost") || !BSON_ITER_HOLDS_UTF8(&it) ||
+        strcmp(bson_iter_utf8(&it, NULL), host_name()) != 0) {
+        return false;
+    }
+    pid = db_get_i64(doc, "uploaderPid", 0);
+    return pid > 0 && pid <= INT32_MAX && kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+}
+
 enum db_status
 db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
                        void (*gone)(void *ctx, const char *id_hex), void *ctx)
 {
     mongoc_collection_t *c = db_coll(a, db, "videos");
-    bson_t f = BSON_INITIALIZER, lt, del;
+    bson_t f = BSON_INITIALIZER, del;
     mongoc_cursor_t *cur;
     const bson_t *doc;
     bson_error_t e;
@@ -378,15 +414,12 @@ db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
         return DB_ERROR;
     }
     BSON_APPEND_UTF8(&f, "status", "uploading");
-    BSON_APPEND_DOCUMENT_BEGIN(&f, "updatedAt", &lt);
-    BSON_APPEND_DATE_TIME(&lt, "$lt", before_ms);
-    bson_append_document_end(&f, &lt);
     cur = mongoc_collection_find_with_opts(c, &f, NULL, NULL);
     while (mongoc_cursor_next(cur, &doc)) {
         bson_oid_t id;
         char hex[25];
 
-        if (db_get_oid(doc, "_id", &id) == -1) {
+        if (!abandoned(doc, before_ms) || db_get_oid(doc, "_id", &id) == -1) {
             continue;
         }
         bson_init(&del);

@@ -70,7 +70,8 @@ enum db_status db_videos_delete(struct arena *a, struct db *db, const bson_oid_t
 /* Lists up to q->limit + 1 videos into out (arena array); *n gets the count. */
 enum db_status db_videos_list(struct arena *a, struct db *db, const struct video_query *q,
                               struct video **out, size_t *n);
-/* Deletes "uploading" videos last touched before before_ms; calls gone(id_hex) for each. */
+/* Deletes "uploading" videos last touched before before_ms or whose writer on this host is
+ * gone; calls gone(ctx, id_hex) for each. */
 enum db_status db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
                                       void (*gone)(void *ctx, const char *id_hex), void *ctx);
 

@@ -245,10 +245,36 @@ url_decode(struct arena *a, struct str s, size_t *len)
     return out;
 }
 
+bool
+http_query_is_valid(struct str q)
+{
+    size_t i;
+
+    for (i = 0; i < q.len; i++) {
+        if (q.p[i] == '\0') {
+            return false;
+        }
+        if (q.p[i] == '%') {
+            if (q.len - i < 3 || hexval(q.p[i + 1]) < 0 || hexval(q.p[i + 2]) < 0 ||
+                (q.p[i + 1] == '0' && q.p[i + 2] == '0')) {
+                return false;
+            }
+            i += 2;
+        }
+    }
+    return true;
+}
+
 struct str
 req_query(const struct request *r, const char *name)
 {
-    struct str rest = r->query, pair, key;
+    return http_query_value(r->arena, r->query, name);
+}
+
+struct str
+http_query_value(struct arena *a, struct str query, const char *name)
+{
+    struct str rest = query, pair, key;
     size_t n = strlen(name);
 
     while (rest.p != NULL) {
@@ -263,7 +289,7 @@ req_query(const struct request *r, const char *name)
             if (val.p == NULL) {
                 return STR_LIT("");
             }
-            d = url_decode(r->arena, val, &len);
+            d = url_decode(a, val, &len);
             return d != NULL ? (struct str){d, len} : STR_NULL;
         }
     }

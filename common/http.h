@@ -89,6 +89,12 @@ struct str req_cookie(const struct request *r, const char *name);
 struct str req_param(const struct request *r, const char *name);
 /* Returns the decoded value of query parameter name, or the null str; NULL-free. */
 struct str req_query(const struct request *r, const char *name);
+/* The same for any query string (application/x-www-form-urlencoded): the first name=value
+ * pair's value, percent- and '+'-decoded into a; "" for a bare name; the null str if the
+ * name is absent or its value holds a bad escape or a NUL. */
+struct str http_query_value(struct arena *a, struct str query, const char *name);
+/* True if every %-escape of q is two hex digits and none decodes to NUL. */
+bool http_query_is_valid(struct str q);
 /* Reads up to n body bytes. Returns the count, 0 at the end, or -1 if the client or
  * nginx went away. */
 ssize_t req_read(struct request *r, void *buf, size_t n);

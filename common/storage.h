@@ -3,9 +3,9 @@
  * backend keeps $MEDIA_ROOT/videos/<id>/source.<ext> (and, from processing, hls/ and
  * thumb.jpg); S3 and Cloudinary backends come later and fit the same calls: an upload is
  * begun, written in order, then committed (all of it appears at once) or aborted (nothing
- * appears); a player's request for a file is answered by nginx from the location that
- * storage_deliver() names (an internal alias for local files, a presigned URL behind an
- * internal proxy location for S3, a redirect to a signed URL for Cloudinary).
+ * appears). Players never read through this interface: nginx serves media after the app's
+ * link check (fcgi/media.c), from the media root for local files; for S3 the check's
+ * answer will name a presigned URL that nginx proxies, for Cloudinary a signed URL.
  * Paths are never built from client strings: callers pass validated ObjectIds and names
  * that slink_path_is_safe() accepted.
  */
@@ -23,11 +23,6 @@ struct arena;
 struct config;
 
 enum storage_status { STORAGE_OK, STORAGE_FULL, STORAGE_NOT_FOUND, STORAGE_ERROR };
-
-enum storage_delivery {
-    STORAGE_ACCEL,    /* answer X-Accel-Redirect: <target>; nginx serves the bytes */
-    STORAGE_REDIRECT, /* answer 302 Location: <target> */
-};
 
 struct storage;
 
@@ -61,10 +56,6 @@ void storage_upload_abort(struct storage_upload *u);
 enum storage_status storage_delete_video(struct storage *s, const char *video_id);
 /* Returns true if the file <path> of video_id exists. */
 bool storage_has(struct storage *s, const char *video_id, const char *path);
-/* Says how nginx delivers <path> of video_id: *target (in a) is the internal location or
- * the URL. NULL target if a is full. */
-enum storage_delivery storage_deliver(struct arena *a, struct storage *s, const char *video_id,
-                                      struct str path, char **target);
 /* Removes temp files whose writer (pid in the name) is gone. Returns how many. */
 int storage_sweep_tmp(struct storage *s);
 

@@ -3,7 +3,7 @@
  * (same filesystem as videos/, so rename is atomic) named <videoId>.<pid>, are fsync'd,
  * then renamed into videos/<id>/ and the folder fsync'd: a video's file is all there or
  * absent. A temp file whose pid is no longer alive belongs to a killed worker and is swept.
- * nginx serves committed files from the internal location /_media/ (alias of videos/).
+ * nginx serves committed files from videos/ itself once the app has checked the link.
  */
 #include "storage.h"
 
@@ -235,15 +235,6 @@ storage_has(struct storage *s, const char *video_id, const char *path)
         return false;
     }
     return access(p, R_OK) == 0;
-}
-
-enum storage_delivery
-storage_deliver(struct arena *a, struct storage *s, const char *video_id, struct str path,
-                char **target)
-{
-    (void)s;
-    *target = arena_sprintf(a, "/_media/%s/%.*s", video_id, (int)path.len, path.p);
-    return STORAGE_ACCEL;
 }
 
 int

@@ -20,8 +20,9 @@ struct storage;
 struct app {
     struct config cfg;
     struct keyring keys;
-    time_t keys_mtime;       /* of cfg.key_file when loaded: a change reloads */
-    int64_t keys_checked_ms; /* last stat of the key file */
+    time_t keys_mtime;        /* of cfg.key_file when loaded: a change reloads */
+    int64_t keys_checked_ms;  /* last stat of the key file */
+    uint64_t keys_generation; /* bumped on reload: cached token checks become stale */
     struct db *db;
     struct lru *cache;
     struct metrics *shm;

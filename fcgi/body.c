@@ -25,22 +25,11 @@ is_json_type(struct str ct)
 }
 
 bool
-body_fields(struct request *r, const struct js_field *spec, size_t n, struct js_value *vals,
-            bool optional, int *rc)
+body_json(struct request *r, struct json_object **obj, int *rc)
 {
-    struct js_error errs[MAX_FIELD_ERRORS];
-    struct json_object *obj = NULL;
     struct str body;
-    size_t nerrs = 0;
     enum body_status bs;
 
-    memset(vals, 0, n * sizeof(vals[0]));
-    if (optional && req_env(r, "CONTENT_LENGTH").len == 0) {
-        return true;
-    }
-    if (optional && str_eq_cstr(req_env(r, "CONTENT_LENGTH"), "0")) {
-        return true;
-    }
     if (!is_json_type(req_env(r, "CONTENT_TYPE"))) {
         *rc = respond_problem(r, PROB_UNSUPPORTED_MEDIA_TYPE, "Send application/json");
         return false;
@@ -54,9 +43,9 @@ body_fields(struct request *r, const struct js_field *spec, size_t n, struct js_
         *rc = respond_problem(r, PROB_INVALID_JSON, "Incomplete body");
         return false;
     }
-    switch (js_parse(r->arena, body, &obj)) {
+    switch (js_parse(r->arena, body, obj)) {
     case JS_OK:
-        break;
+        return true;
     case JS_TOO_BIG: /* the body fits (checked above): a string or the member count does not */
         *rc = respond_problem(r, PROB_INVALID_JSON,
                               "A string or the number of members is over the limit");
@@ -69,6 +58,24 @@ body_fields(struct request *r, const struct js_field *spec, size_t n, struct js_
         return false;
     default:
         *rc = respond_problem(r, PROB_INVALID_JSON, NULL);
+        return false;
+    }
+}
+
+bool
+body_fields(struct request *r, const struct js_field *spec, size_t n, struct js_value *vals,
+            bool optional, int *rc)
+{
+    struct js_error errs[MAX_FIELD_ERRORS];
+    struct json_object *obj = NULL;
+    size_t nerrs = 0;
+
+    memset(vals, 0, n * sizeof(vals[0]));
+    if (optional &&
+        (req_env(r, "CONTENT_LENGTH").len == 0 || str_eq_cstr(req_env(r, "CONTENT_LENGTH"), "0"))) {
+        return true;
+    }
+    if (!body_json(r, &obj, rc)) {
         return false;
     }
     if (js_fields(r->arena, obj, spec, n, vals, errs, MAX_FIELD_ERRORS, &nerrs) == -1) {

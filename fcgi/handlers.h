@@ -61,9 +61,12 @@ struct app;
 void videos_sweep(struct app *app);
 
 /* media.c */
-int h_media_get(struct request *r);
+int h_media_auth(struct request *r);
 
 /* body.c: JSON request bodies */
+/* Reads and strictly parses a JSON object body into *obj (owned by the arena). Returns
+ * true, or false when a problem has been sent (*rc is respond's result). */
+bool body_json(struct request *r, struct json_object **obj, int *rc);
 /* Reads, parses and validates the body against spec into vals. Returns true when the
  * handler may go on; false when a problem has been sent (*rc is respond's result).
  * optional: an absent body (no Content-Length) counts as {}. */

@@ -27,7 +27,7 @@ const struct route routes[] = {
     {METHOD_DELETE, "/api/v1/videos/{id}", h_videos_delete, AUTH_TOKEN, BODY_NONE},
     {METHOD_GET, "/api/v1/videos/{id}/playback", h_videos_playback, AUTH_OPTIONAL, BODY_NONE},
 
-    {METHOD_GET, "/media/{token}/{id}/{path*}", h_media_get, AUTH_NONE, BODY_NONE},
+    {METHOD_GET, "/media-auth/{token}/{id}/{path*}", h_media_auth, AUTH_NONE, BODY_NONE},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

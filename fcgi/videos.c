@@ -23,6 +23,7 @@
 #include "arena.h"
 #include "bounds.h"
 #include "crypto.h"
+#include "cursor.h"
 #include "db.h"
 #include "db_videos.h"
 #include "json.h"
@@ -328,7 +329,6 @@ h_videos_update(struct request *r)
     struct js_value val[3];
     struct json_object *obj;
     struct video v;
-    struct str body;
     size_t nerrs = 0, more = 0;
     unsigned mask = 0;
     const char *terr;
@@ -342,21 +342,9 @@ h_videos_update(struct request *r)
     if (!video_writable_by(&v, &r->user)) {
         return respond_problem(r, PROB_FORBIDDEN, "Only the owner or an admin may change it");
     }
-    /* body_fields does the checks; the tags array is taken out first (js_fields knows no
-     * arrays), so read the body here. */
-    if (!str_has_prefix(req_env(r, "CONTENT_TYPE"), "application/json")) {
-        return respond_problem(r, PROB_UNSUPPORTED_MEDIA_TYPE, "Send application/json");
-    }
-    if (req_read_body(r, r->body_limit, &body) != BODY_OK) {
-        return respond_problem(r, PROB_INVALID_JSON, NULL);
-    }
-    switch (js_parse(r->arena, body, &obj)) {
-    case JS_OK:
-        break;
-    case JS_ERROR:
-        return -1;
-    default:
-        return respond_problem(r, PROB_INVALID_JSON, NULL);
+    /* The tags array is taken out before js_fields, which knows no arrays. */
+    if (!body_json(r, &obj, &rc)) {
+        return rc;
     }
     if ((terr = patch_tags(r->arena, obj, &v, &has_tags)) != NULL) {
         errs[nerrs++] = (struct js_error){"tags", terr};
@@ -466,33 +454,15 @@ h_videos_playback(struct request *r)
     return respond_json(r, 200, js_string(r->arena, o));
 }
 
-/* A cursor is base64url("<createdAt ms>.<_id hex>"): the last item of the page before. */
-static char *
-cursor_format(struct arena *a, const struct video *v)
-{
-    char raw[64];
-    int n = snprintf(raw, sizeof(raw), "%lld.%s", (long long)v->created_at, v->id_hex);
-
-    return crypto_b64url(a, (const unsigned char *)raw, (size_t)n);
-}
-
 static int
-cursor_parse(struct str s, struct video_query *q)
+cursor_read(struct str s, struct video_query *q)
 {
-    unsigned char raw[MAX_CURSOR];
-    struct str ms, id;
-    size_t n;
-    uint64_t t;
+    char hex[25];
 
-    if (s.len == 0 || s.len > MAX_CURSOR || crypto_b64url_decode(s, raw, sizeof(raw), &n) == -1) {
+    if (cursor_parse(s, &q->cursor_created, hex) == -1 ||
+        db_oid_parse(str_from(hex), &q->cursor_id) == -1) {
         return -1;
     }
-    id = str_cut((struct str){(const char *)raw, n}, '.', &ms);
-    if (id.p == NULL || str_to_u64(ms, 0, (uint64_t)INT64_MAX, &t) == -1 ||
-        db_oid_parse(id, &q->cursor_id) == -1) {
-        return -1;
-    }
-    q->cursor_created = (int64_t)t;
     q->has_cursor = true;
     return 0;
 }
@@ -527,6 +497,10 @@ list_query(struct request *r, struct video_query *q, bson_oid_t *viewer, bson_oi
     struct video scratch = {0};
 
     memset(q, 0, sizeof(*q));
+    if (!http_query_is_valid(r->query)) {
+        *rc = respond_problem(r, PROB_INVALID_QUERY, "Malformed percent-escape in the query");
+        return false;
+    }
     if (r->user.authenticated && db_oid_parse(str_from(r->user.id), viewer) == 0) {
         q->viewer = viewer;
     }
@@ -535,7 +509,7 @@ list_query(struct request *r, struct video_query *q, bson_oid_t *viewer, bson_oi
         return false;
     }
     q->limit = (size_t)n;
-    if (cur.p != NULL && cursor_parse(cur, q) == -1) {
+    if (cur.p != NULL && cursor_read(cur, q) == -1) {
         *rc = respond_problem(r, PROB_INVALID_CURSOR, NULL);
         return false;
     }
@@ -592,6 +566,9 @@ h_videos_list(struct request *r)
         }
     }
     json_object_object_add(o, "items", items);
-    js_add_str(o, "nextCursor", n > q.limit ? cursor_format(r->arena, &vs[q.limit - 1]) : NULL);
+    js_add_str(o, "nextCursor",
+               n > q.limit
+                   ? cursor_format(r->arena, vs[q.limit - 1].created_at, vs[q.limit - 1].id_hex)
+                   : NULL);
     return respond_json(r, 200, js_string(r->arena, o));
 }

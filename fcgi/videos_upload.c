@@ -393,8 +393,11 @@ h_videos_create(struct request *r)
     while (st == MP_AGAIN) {
         ssize_t k = req_read(r, buf, UPLOAD_READ);
 
-        if (k <= 0) {
-            st = mp_finish(mp);
+        if (k <= 0) { /* the body ended (or the client went away) before the last boundary */
+            if ((st = mp_finish(mp)) != MP_OK) {
+                stop(u, PROB_UPLOAD_INCOMPLETE, NULL, NULL);
+                return answer_failure(u);
+            }
             break;
         }
         if ((total += (uint64_t)k) > max_body) {
@@ -407,11 +410,7 @@ h_videos_create(struct request *r)
         return answer_failure(u);
     }
     if (st != MP_OK) {
-        stop(u,
-             st == MP_EBADFORMAT && total == len && len > 0 ? PROB_INVALID_MULTIPART
-             : st == MP_EBADFORMAT                          ? PROB_UPLOAD_INCOMPLETE
-                                                            : PROB_INVALID_MULTIPART,
-             NULL, NULL);
+        stop(u, PROB_INVALID_MULTIPART, NULL, NULL);
         return answer_failure(u);
     }
     if (fields_check(u) == -1 || commit(u) == -1) {

@@ -19,12 +19,15 @@ a hash prefix, a stack trace, or the email of a user other than the one making t
 """
 
 import base64
+import datetime
 import functools
 import hashlib
 import hmac
+import http.client
 import json as jsonlib
 import os
 import re
+import shutil
 import subprocess
 import time
 import urllib.parse
@@ -68,6 +71,8 @@ VALIDATION_CODES = {
     "unknown_field",
     "null_not_allowed",
     "invalid_format",
+    "too_many",  # uploads: more than 20 tags
+    "duplicate",  # uploads: a part that may come once came twice
 }
 
 _UNSET = object()
@@ -271,10 +276,41 @@ def problem_codes(spec, response):
     return _codes_in_schema(spec, media.get("schema", {})) or set()
 
 
+def _path_item(spec, path):
+    """The spec's path item for a concrete path: an exact entry, else the template that
+    matches it with the most literal segments ({param} is one non-empty segment; a last
+    {path} also takes the rest of the path, slashes and all, as the media route does)."""
+    paths = spec.get("paths", {})
+    if path in paths:
+        return paths[path]
+    segs = path.split("/")
+    best, best_score = None, None
+    for tmpl, item in paths.items():
+        t = tmpl.split("/")
+        if len(t) > len(segs) or (len(t) < len(segs) and t[-1] != "{path}"):
+            continue
+        score, ok = [], True
+        for i, ts in enumerate(t):
+            rest = segs[i:] if i == len(t) - 1 else [segs[i]]
+            if ts.startswith("{") and ts.endswith("}"):
+                ok = all(rest)
+                score.append(0)
+            else:
+                ok = len(rest) == 1 and ts == rest[0]
+                score.append(1)
+            if not ok:
+                break
+        # Same length first, then the most literal segments from the left.
+        key = (len(t) == len(segs), score)
+        if ok and (best_score is None or key > best_score):
+            best, best_score = item, key
+    return best
+
+
 def documented_codes(method, path, status):
     """Codes docs/openapi.yaml lists for this method, path and status."""
     spec = openapi_spec()
-    item = spec.get("paths", {}).get(path)
+    item = _path_item(spec, path)
     if item is None:
         return problem_codes(spec, spec["components"]["responses"]["NotFound"])
     op = item.get(method.lower())
@@ -575,3 +611,425 @@ def assert_token_pair(resp, user_id=None):
     assert cookie is not None, f"no {REFRESH_COOKIE} cookie: {set_cookies(resp)}"
     assert cookie[0] == doc["refreshToken"], "the cookie must carry the same refresh token"
     return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# Videos and media (issue 4): real clips made with ffmpeg, multipart uploads, the media
+# folder and the videos collection as side effects, signed links, and raw HTTP for what
+# requests would normalise or refuse to send.
+
+MEDIA = _path_env("STREMORA_MEDIA_ROOT", VAR / "media")
+VIDEOS = "/api/v1/videos"
+MAX_UPLOAD = int(os.environ.get("STREMORA_MAX_UPLOAD", str(2 * 1024**3)))
+UPLOAD_OVERHEAD = 64 * 1024  # multipart bytes allowed beyond the file (bounds.h)
+LINK_TTL = int(os.environ.get("STREMORA_LINK_TTL", "3600"))
+BIG_CLIP_BYTES = 100 * 1024 * 1024
+VIDEO_KEYS = {
+    "id",
+    "ownerId",
+    "title",
+    "description",
+    "tags",
+    "visibility",
+    "status",
+    "size",
+    "sha256",
+    "mimeType",
+    "createdAt",
+    "updatedAt",
+    "links",
+}
+TIME_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"
+MEDIA_LINK_RE = r"/media/([A-Za-z0-9_-]+)\.(\d+)\.([A-Za-z0-9_-]{43})/([0-9a-f]{24})/(.+)"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: uploads or downloads 100 MB (kept in the default run)")
+
+
+def sha256_hex(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path, chunk=1 << 20):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(chunk)
+            if not b:
+                return h.hexdigest()
+            h.update(b)
+
+
+def parse_time(s):
+    """Seconds since the epoch of an RFC 3339 UTC time as the API writes it."""
+    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+# Containers the server accepts: ffmpeg arguments, the extension it stores, its mimeType.
+CONTAINERS = {
+    "mp4": (["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+             "-movflags", "+faststart"], "mp4", "mp4", "video/mp4"),
+    "mov": (["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+            "mov", "mov", "video/quicktime"),
+    "webm": (["-c:v", "libvpx", "-deadline", "realtime", "-b:v", "200k", "-c:a", "libopus"],
+             "webm", "webm", "video/webm"),
+    "mkv": (["-c:v", "mpeg4", "-c:a", "aac"], "mkv", "mkv", "video/x-matroska"),
+    "avi": (["-c:v", "mjpeg", "-c:a", "pcm_s16le"], "avi", "avi", "video/x-msvideo"),
+    "ts": (["-c:v", "mpeg2video", "-c:a", "mp2", "-f", "mpegts"], "ts", "ts", "video/mp2t"),
+    "flv": (["-c:v", "flv", "-c:a", "libmp3lame", "-ar", "44100"], "flv", "flv", "video/x-flv"),
+    "ogg": (["-c:v", "libtheora", "-c:a", "libvorbis"], "ogv", "ogv", "video/ogg"),
+}
+
+
+def _ffmpeg(args, timeout=120):
+    ff = shutil.which("ffmpeg")
+    if ff is None:
+        pytest.fail("ffmpeg is not installed: the video tests need it to make clips", pytrace=False)
+    p = subprocess.run([ff, "-v", "error", "-y", *args], capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stderr[-2000:]
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory):
+    """{kind: Path} of 1 s clips (testsrc + sine) in each accepted container; a kind whose
+    encoder this ffmpeg lacks maps to None (its tests skip)."""
+    d = tmp_path_factory.mktemp("clips")
+    out = {}
+    for kind, (codec, fname_ext, _, _) in CONTAINERS.items():
+        path = d / f"clip.{fname_ext}"
+        rc, err = _ffmpeg(
+            ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=1",
+             "-f", "lavfi", "-i", "sine=frequency=440:duration=1", *codec, "-shortest", str(path)]
+        )
+        out[kind] = path if rc == 0 and path.exists() and path.stat().st_size > 1024 else None
+        if kind == "mp4":
+            assert out[kind], f"ffmpeg could not make an mp4: {err}"
+    return out
+
+
+def clip(clips, kind):
+    """The clip of that kind, or a skip when this ffmpeg cannot make it."""
+    if clips.get(kind) is None:
+        pytest.skip(f"this ffmpeg cannot make a {kind} clip")
+    return clips[kind]
+
+
+@pytest.fixture(scope="session")
+def big_clip(tmp_path_factory):
+    """(Path, sha256 hex, size) of an MJPEG AVI of at least 100 MiB (noisy 720p frames, q 1),
+    under the stack's upload limit."""
+    d = tmp_path_factory.mktemp("big")
+    path = d / "big.avi"
+    frames = 180
+    for _ in range(3):
+        rc, err = _ffmpeg(
+            ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-vf", "noise=alls=60:allf=t+u",
+             "-frames:v", str(frames), "-c:v", "mjpeg", "-q:v", "1", "-an", str(path)],
+            timeout=300,
+        )
+        assert rc == 0, f"ffmpeg could not make the big clip: {err}"
+        size = path.stat().st_size
+        if size >= BIG_CLIP_BYTES:
+            break
+        frames = int(frames * (BIG_CLIP_BYTES * 1.05) / size) + 1
+    assert BIG_CLIP_BYTES <= size <= MAX_UPLOAD, f"big clip is {size} bytes"
+    return path, sha256_file(path), size
+
+
+# --- multipart ------------------------------------------------------------------------------
+
+
+def _as_bytes(v):
+    return v.encode() if isinstance(v, str) else v
+
+
+def multipart_segments(parts, boundary):
+    """The body of parts as a list of bytes and Paths (file contents read later). A part is
+    (name, value) for a field, or (name, value, filename[, content_type]) for a file; value is
+    str, bytes or a Path."""
+    segs = []
+    for part in parts:
+        name, value = part[0], part[1]
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"'
+        if len(part) >= 3:
+            ctype = part[3] if len(part) >= 4 else "application/octet-stream"
+            head += f'; filename="{part[2]}"\r\nContent-Type: {ctype}'
+        segs.append((head + "\r\n\r\n").encode())
+        segs.append(value if isinstance(value, Path) else _as_bytes(value))
+        segs.append(b"\r\n")
+    segs.append(f"--{boundary}--\r\n".encode())
+    return segs
+
+
+class MultipartStream:
+    """A multipart body streamed from its segments (files read 1 MiB at a time) with a known
+    length, so that requests sends Content-Length and never holds a big file in memory."""
+
+    def __init__(self, segs):
+        self.segs = segs
+        self.length = sum(s.stat().st_size if isinstance(s, Path) else len(s) for s in segs)
+
+    def __len__(self):
+        return self.length
+
+    def __iter__(self):
+        for s in self.segs:
+            if isinstance(s, Path):
+                with open(s, "rb") as f:
+                    while True:
+                        b = f.read(1 << 20)
+                        if not b:
+                            break
+                        yield b
+            else:
+                yield s
+
+
+def multipart_bytes(parts, boundary):
+    return b"".join(
+        s.read_bytes() if isinstance(s, Path) else s for s in multipart_segments(parts, boundary)
+    )
+
+
+def new_boundary():
+    return "----stremora" + uuid.uuid4().hex
+
+
+def video_parts(data, title=_UNSET, filename="clip.mp4", after=False, **fields):
+    """Parts of an ordinary upload: the text fields (tags may be a list: one part each),
+    then the file (or the file first when after is true)."""
+    parts = []
+    if title is _UNSET:
+        title = "Clip " + uuid.uuid4().hex[:8]
+    if title is not None:
+        parts.append(("title", title))
+    for k, v in fields.items():
+        for item in v if isinstance(v, list) else [v]:
+            parts.append((k, item))
+    file_part = ("video", data, filename, "video/mp4")
+    return [file_part, *parts] if after else [*parts, file_part]
+
+
+def upload(api, token, parts, *, boundary=None, content_type=None, stream=False, headers=None,
+           timeout=60):
+    """POST /api/v1/videos with these parts (see multipart_segments); returns the response."""
+    boundary = boundary or new_boundary()
+    h = {"Content-Type": content_type or f"multipart/form-data; boundary={boundary}"}
+    h.update(headers or {})
+    segs = multipart_segments(parts, boundary)
+    if stream:
+        body = MultipartStream(segs)
+    else:
+        body = b"".join(s.read_bytes() if isinstance(s, Path) else s for s in segs)
+    return api.post(VIDEOS, data=body, token=token, headers=h, timeout=timeout)
+
+
+def assert_video(doc, **expect):
+    """Asserts doc is a Video (exactly the documented members) with these values."""
+    assert isinstance(doc, dict) and set(doc) == VIDEO_KEYS, f"video object: {doc!r}"
+    assert re.fullmatch(r"[0-9a-f]{24}", doc["id"]), doc
+    assert re.fullmatch(r"[0-9a-f]{24}", doc["ownerId"]), doc
+    assert re.fullmatch(TIME_RE, doc["createdAt"]), doc
+    assert re.fullmatch(TIME_RE, doc["updatedAt"]), doc
+    assert doc["updatedAt"] >= doc["createdAt"], doc
+    assert isinstance(doc["tags"], list) and all(isinstance(t, str) for t in doc["tags"]), doc
+    assert doc["visibility"] in ("public", "unlisted", "private"), doc
+    assert type(doc["size"]) is int and doc["size"] > 0, doc
+    assert re.fullmatch(r"[0-9a-f]{64}", doc["sha256"]), doc
+    assert doc["links"] == {
+        "self": f"{VIDEOS}/{doc['id']}",
+        "playback": f"{VIDEOS}/{doc['id']}/playback",
+    }, doc
+    for k, v in expect.items():
+        assert doc[k] == v, f"video.{k} is {doc[k]!r}, expected {v!r}"
+    return doc
+
+
+def create_video(api, owner, data, **fields):
+    """Uploads data (bytes or a Path) as owner; asserts 201 and returns the Video."""
+    r = upload(api, owner["access"], video_parts(data, **fields))
+    assert r.status_code == 201, describe(r)
+    return assert_video(r.json(), ownerId=owner["id"])
+
+
+@pytest.fixture
+def make_video(api, clips):
+    """make_video(owner, kind="mp4", **fields): a fresh upload of a small clip; the Video."""
+    def make(owner, kind="mp4", **fields):
+        return create_video(api, owner, clip(clips, kind), **fields)
+
+    return make
+
+
+def create_admin(api):
+    """An admin made with stremoractl create-admin, logged in (the shape of create_user)."""
+    ident = new_identity("adm")
+    env = dict(os.environ, MONGODB_URI=MONGODB_URI)
+    p = subprocess.run(
+        [str(CTL), "create-admin", "--username", ident["username"], "--email", ident["email"]],
+        input=ident["password"], env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert p.returncode == 0, f"create-admin exited {p.returncode}: {p.stderr[-2000:]}"
+    r = login(api, ident["username"], ident["password"])
+    assert r.status_code == 200, describe(r)
+    doc = r.json()
+    assert doc["user"]["role"] == "admin", doc
+    return {
+        "username": ident["username"],
+        "email": ident["email"].lower(),
+        "password": ident["password"],
+        "access": doc["accessToken"],
+        "refresh": doc["refreshToken"],
+        "id": doc["user"]["id"],
+        "user": doc["user"],
+    }
+
+
+@pytest.fixture
+def admin(api):
+    return create_admin(api)
+
+
+# --- side effects: the videos collection and the media folder --------------------------------
+
+
+@pytest.fixture(scope="session")
+def videos_coll():
+    """The app's videos collection (pymongo)."""
+    import pymongo
+
+    client = pymongo.MongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000)
+    try:
+        yield client[DB_NAME]["videos"]
+    finally:
+        client.close()
+
+
+def owner_docs(coll, owner_id, **filt):
+    """The videos documents of owner_id in any state ("uploading" ones too)."""
+    from bson import ObjectId
+
+    return list(coll.find({"ownerId": ObjectId(owner_id), **filt}))
+
+
+def tmp_files():
+    """Names of the files in $MEDIA_ROOT/tmp/ (uploads in progress: <videoId>.<pid>)."""
+    return sorted(p.name for p in (MEDIA / "tmp").iterdir())
+
+
+def video_dirs():
+    """Names of the folders in $MEDIA_ROOT/videos/ (one per stored video)."""
+    return {p.name for p in (MEDIA / "videos").iterdir()}
+
+
+def assert_nothing_left(coll, owner_id, dirs_before):
+    """After a failed upload: no document of the owner, no temp file, no new video folder."""
+    docs = owner_docs(coll, owner_id)
+    assert docs == [], f"documents left behind: {docs}"
+    assert tmp_files() == [], f"temp files left behind: {tmp_files()}"
+    new = video_dirs() - dirs_before
+    assert not new, f"video folders left behind: {sorted(new)}"
+
+
+# --- signed links ----------------------------------------------------------------------------
+
+
+def media_token(video_id, expiry, kid=None, key=None):
+    """A media link token as the server makes it: kid.expiry.base64url(HMAC-SHA256(key,
+    "kid|videoId|expiry")); the stack's current key unless kid/key are given."""
+    if kid is None or key is None:
+        cur, keys = load_keys()
+        kid = kid or cur
+        key = key if key is not None else keys.get(kid, keys[cur])
+    mac = hmac.new(key, f"{kid}|{video_id}|{expiry}".encode(), hashlib.sha256).digest()
+    return f"{kid}.{expiry}.{b64u(mac)}"
+
+
+def get_playback(api, video_id, token=None):
+    """GET .../playback; asserts 200 and returns {expiresAt, source, hls, thumbnail}."""
+    r = api.get(f"{VIDEOS}/{video_id}/playback", token=token)
+    assert r.status_code == 200, describe(r)
+    return r.json()
+
+
+# --- raw HTTP: exact request targets, and answers read from a socket --------------------------
+
+
+class RawRequest:
+    def __init__(self, method, url, headers, body):
+        self.method, self.url, self.headers, self.body = method, url, headers, body
+
+
+class RawResponse:
+    """Enough of requests.Response for describe(), assert_problem() and the audit."""
+
+    def __init__(self, request, status, headers, content):
+        self.request = request
+        self.status_code = status
+        self.headers = requests.structures.CaseInsensitiveDict(headers)
+        self.content = content
+
+    @property
+    def text(self):
+        return self.content.decode("utf-8", "replace")
+
+    def json(self):
+        return jsonlib.loads(self.content)
+
+
+def host_port():
+    u = urllib.parse.urlsplit(BASE_URL)
+    return u.hostname, u.port or 80
+
+
+def raw_request(api, method, target, headers=None, body=b"", timeout=15):
+    """Sends target exactly as written (no normalisation, no re-encoding) with http.client;
+    returns an audited RawResponse."""
+    host, port = host_port()
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        h = dict(headers or {})
+        if body or method in ("POST", "PUT", "PATCH"):
+            h.setdefault("Content-Length", str(len(body)))
+        for k, v in h.items():
+            conn.putheader(k, v)
+        conn.endheaders(body or None)
+        resp = conn.getresponse()
+        content = resp.read()
+        raw = RawResponse(
+            RawRequest(method, BASE_URL + target, h, body), resp.status, resp.getheaders(), content
+        )
+    finally:
+        conn.close()
+    api._audit(raw)
+    return raw
+
+
+def response_from_socket(api, sock, method, target, headers, timeout=15):
+    """Reads one HTTP answer from sock (a request was sent on it); an audited RawResponse."""
+    sock.settimeout(timeout)
+    resp = http.client.HTTPResponse(sock, method=method)
+    resp.begin()
+    content = resp.read()
+    raw = RawResponse(RawRequest(method, BASE_URL + target, headers, b""), resp.status,
+                      resp.getheaders(), content)
+    api._audit(raw)
+    return raw
+
+
+@pytest.fixture(scope="session")
+def big_video(api, big_clip):
+    """One upload of the ≥100 MiB clip, streamed from disk, shared by the slow tests:
+    {api, owner, response, video (None unless 201), clip: (path, sha256, size)}."""
+    owner = create_user(api)
+    path = big_clip[0]
+    r = upload(api, owner["access"], video_parts(path, filename="big.avi"), stream=True, timeout=180)
+    return {
+        "api": api,
+        "owner": owner,
+        "response": r,
+        "video": r.json() if r.status_code == 201 else None,
+        "clip": big_clip,
+    }

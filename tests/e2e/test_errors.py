@@ -262,6 +262,13 @@ OPERATIONS = {
     "users_get_me": ("get", "/api/v1/users/me"),
     "users_update_me": ("patch", "/api/v1/users/me"),
     "users_password_me": ("post", "/api/v1/users/me/password"),
+    "videos_list": ("get", "/api/v1/videos"),
+    "videos_create": ("post", "/api/v1/videos"),
+    "videos_get": ("get", "/api/v1/videos/{id}"),
+    "videos_update": ("patch", "/api/v1/videos/{id}"),
+    "videos_delete": ("delete", "/api/v1/videos/{id}"),
+    "videos_playback": ("get", "/api/v1/videos/{id}/playback"),
+    "media_get": ("get", "/media/{token}/{id}/{path}"),
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -1,0 +1,689 @@
+"""POST /api/v1/videos (videos_create): streamed multipart uploads of real clips made with
+ffmpeg, every limit violated one at a time beside the value that passes, and what a failed
+upload leaves behind (nothing: no document of the owner, no temp file, no video folder).
+
+Requests that requests cannot make (a Content-Length it does not send, a body cut short, a
+client that goes away, a worker killed mid-upload) go over a raw socket.
+"""
+
+import hashlib
+import os
+import signal
+import socket
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import (
+    BASE_URL,
+    MAX_UPLOAD,
+    MEDIA,
+    UPLOAD_OVERHEAD,
+    VIDEOS,
+    host_port,
+    assert_nothing_left,
+    assert_problem,
+    assert_validation,
+    assert_video,
+    clip,
+    describe,
+    get_playback,
+    media_type,
+    multipart_bytes,
+    new_boundary,
+    owner_docs,
+    pids_of_children,
+    read_pid,
+    response_from_socket,
+    sha256_hex,
+    tmp_files,
+    upload,
+    video_dirs,
+    video_parts,
+    wait_ready,
+    wait_until,
+)
+
+CONTAINERS = {
+    # kind: (stored extension, mimeType); the clips fixture makes each with ffmpeg.
+    "mp4": ("mp4", "video/mp4"),
+    "mov": ("mov", "video/quicktime"),
+    "webm": ("webm", "video/webm"),
+    "mkv": ("mkv", "video/x-matroska"),
+    "avi": ("avi", "video/x-msvideo"),
+    "ts": ("ts", "video/mp2t"),
+    "flv": ("flv", "video/x-flv"),
+    "ogg": ("ogv", "video/ogg"),
+}
+MAX_BODY = MAX_UPLOAD + UPLOAD_OVERHEAD
+
+
+@pytest.fixture
+def mp4(clips):
+    return clips["mp4"].read_bytes()
+
+
+@pytest.fixture
+def before():
+    """The video folders before the test: a failed upload must add none."""
+    return video_dirs()
+
+
+def _download(api, video):
+    """The bytes (and the response) of the video's source through its playback link."""
+    pb = get_playback(api, video["id"])
+    r = api.get(pb["source"])
+    assert r.status_code == 200, describe(r)
+    return r
+
+
+# ---------------------------------------------------------------------------------------------
+# Good uploads
+
+
+def test_uploads_create_fields_before_file(api, user, mp4, videos_coll):
+    title = "My first clip " + uuid.uuid4().hex[:6]
+    parts = video_parts(mp4, title=title, description="A short test clip.", tags="Cats, dogs")
+    r = upload(api, user["access"], parts)
+    assert r.status_code == 201, describe(r)
+    assert media_type(r) == "application/json", describe(r)
+    v = assert_video(
+        r.json(),
+        ownerId=user["id"],
+        title=title,
+        description="A short test clip.",
+        tags=["cats", "dogs"],
+        visibility="public",
+        status="processing",
+        size=len(mp4),
+        sha256=sha256_hex(mp4),
+        mimeType="video/mp4",
+    )
+    assert r.headers.get("Location") == f"{VIDEOS}/{v['id']}", describe(r)
+    # Side effects: the file is in place, byte for byte; nothing in tmp; the document is done.
+    assert (MEDIA / "videos" / v["id"] / "source.mp4").read_bytes() == mp4
+    assert tmp_files() == []
+    docs = owner_docs(videos_coll, user["id"])
+    assert [d["status"] for d in docs] == ["processing"], docs
+    assert docs[0]["sha256"] == sha256_hex(mp4) and docs[0]["size"] == len(mp4)
+    # And it is what GET answers.
+    g = api.get(f"{VIDEOS}/{v['id']}")
+    assert g.status_code == 200 and g.json() == v, describe(g)
+
+
+def test_uploads_create_fields_after_file(api, user, mp4):
+    parts = video_parts(mp4, title="After", after=True, description="d", tags="x", visibility="unlisted")
+    assert parts[0][0] == "video"
+    r = upload(api, user["access"], parts)
+    assert r.status_code == 201, describe(r)
+    assert_video(r.json(), title="After", description="d", tags=["x"], visibility="unlisted",
+                 size=len(mp4), sha256=sha256_hex(mp4))
+
+
+def test_uploads_create_fields_around_file(api, user, mp4):
+    parts = [("title", "Around"), ("tags", "one"), ("video", mp4, "c.mp4"), ("tags", "two"),
+             ("visibility", "private"), ("description", "last")]
+    r = upload(api, user["access"], parts)
+    assert r.status_code == 201, describe(r)
+    assert_video(r.json(), title="Around", tags=["one", "two"], visibility="private", description="last")
+
+
+def test_uploads_create_tags_trimmed_lowercased_deduplicated(api, user, mp4):
+    parts = video_parts(mp4, tags=["Foo, BAR", "  baz  ", "foo", "", "Qux,,quux,", "BAZ"])
+    r = upload(api, user["access"], parts)
+    assert r.status_code == 201, describe(r)
+    assert r.json()["tags"] == ["foo", "bar", "baz", "qux", "quux"], describe(r)
+
+
+@pytest.mark.parametrize("visibility", ["public", "unlisted", "private"])
+def test_uploads_create_visibility(api, user, mp4, visibility, videos_coll):
+    r = upload(api, user["access"], video_parts(mp4, visibility=visibility))
+    assert r.status_code == 201, describe(r)
+    assert r.json()["visibility"] == visibility
+    assert owner_docs(videos_coll, user["id"])[0]["visibility"] == visibility
+
+
+def test_uploads_create_every_limit_at_its_maximum(api, user, mp4):
+    title = "t" * 199 + "é"  # 200 characters, 201 bytes
+    description = "d" * 5000
+    tags = [f"{i:02d}" + "x" * 38 for i in range(20)]  # 20 tags of 40 characters
+    r = upload(api, user["access"], video_parts(mp4, title=title, description=description, tags=",".join(tags)))
+    assert r.status_code == 201, describe(r)
+    assert_video(r.json(), title=title, description=description, tags=tags)
+
+
+def test_uploads_create_sixteen_parts(api, user, mp4):
+    # The limit is 16 parts: the file, the title and 14 tags parts pass.
+    parts = video_parts(mp4, tags=[f"t{i}" for i in range(14)])
+    assert len(parts) == 16
+    r = upload(api, user["access"], parts)
+    assert r.status_code == 201, describe(r)
+    assert len(r.json()["tags"]) == 14
+
+
+def test_uploads_create_preamble_at_limit(api, user, mp4):
+    b = new_boundary()
+    body = b"p" * 1024 + b"\r\n" + multipart_bytes(video_parts(mp4), b)
+    # The preamble is everything before the first delimiter, CRLF "--boundary": 1024 bytes.
+    r = api.post(VIDEOS, data=body, token=user["access"],
+                 headers={"Content-Type": f"multipart/form-data; boundary={b}"})
+    assert r.status_code == 201, describe(r)
+
+
+def _part_head_of(total, name="title"):
+    """Header lines of a part (its Content-Disposition and one padding header) whose bytes,
+    CRLFs and the blank line included, come to exactly total."""
+    disp = f'Content-Disposition: form-data; name="{name}"\r\n'
+    pad_len = total - len(disp) - len("X-Pad: \r\n") - 2
+    return (disp + "X-Pad: " + "p" * pad_len + "\r\n\r\n").encode()
+
+
+def _with_title_head(mp4, head, b):
+    return (
+        f"--{b}\r\n".encode() + head + b"Padded\r\n"
+        + multipart_bytes([("video", mp4, "c.mp4")], b)
+    )
+
+
+def test_uploads_create_part_header_at_limit(api, user, mp4):
+    b = new_boundary()
+    body = _with_title_head(mp4, _part_head_of(2048), b)
+    r = api.post(VIDEOS, data=body, token=user["access"],
+                 headers={"Content-Type": f"multipart/form-data; boundary={b}"})
+    assert r.status_code == 201, describe(r)
+    assert r.json()["title"] == "Padded"
+
+
+def test_uploads_create_quoted_boundary_and_charset(api, user, mp4):
+    b = new_boundary()
+    body = multipart_bytes(video_parts(mp4, title="Quoted"), b)
+    r = api.post(VIDEOS, data=body, token=user["access"],
+                 headers={"Content-Type": f'multipart/form-data; charset=utf-8; boundary="{b}"'})
+    assert r.status_code == 201, describe(r)
+    assert r.json()["title"] == "Quoted"
+
+
+@pytest.mark.parametrize("kind", list(CONTAINERS))
+def test_uploads_create_container(api, user, clips, kind):
+    path = clip(clips, kind)
+    data = path.read_bytes()
+    ext, mime = CONTAINERS[kind]
+    r = upload(api, user["access"], video_parts(data, filename=path.name))
+    assert r.status_code == 201, describe(r)
+    v = assert_video(r.json(), mimeType=mime, size=len(data), sha256=sha256_hex(data))
+    d = _download(api, v)
+    assert get_playback(api, v["id"])["source"].endswith(f"/{v['id']}/source.{ext}")
+    assert media_type(d) == mime, describe(d)
+    assert d.content == data
+
+
+def test_uploads_create_mimetype_from_bytes_not_from_client(api, user, clips):
+    data = clip(clips, "webm").read_bytes()
+    r = upload(api, user["access"], [("title", "t"), ("video", data, "lies.mp4", "video/mp4")])
+    assert r.status_code == 201, describe(r)
+    assert r.json()["mimeType"] == "video/webm"
+
+
+def test_uploads_create_download_is_byte_exact(api, user, mp4):
+    r = upload(api, user["access"], video_parts(mp4))
+    assert r.status_code == 201, describe(r)
+    d = _download(api, r.json())
+    assert sha256_hex(d.content) == r.json()["sha256"] == sha256_hex(mp4)
+
+
+@pytest.mark.slow
+def test_uploads_create_100mb_and_download_byte_exact(big_video):
+    r, video, (path, sha, size) = big_video["response"], big_video["video"], big_video["clip"]
+    assert r.status_code == 201, describe(r)
+    assert_video(video, size=size, sha256=sha, mimeType="video/x-msvideo", status="processing")
+    assert (MEDIA / "videos" / video["id"] / "source.avi").stat().st_size == path.stat().st_size
+    assert r.elapsed.total_seconds() < 30, f"a 100 MB upload took {r.elapsed}"
+    assert tmp_files() == []
+    # Streamed download through the signed link, hashed as it arrives.
+    pb = get_playback(big_video["api"], video["id"])
+    got = requests.get(BASE_URL + pb["source"], stream=True, timeout=60)
+    assert got.status_code == 200, describe(got)
+    assert int(got.headers["Content-Length"]) == size
+    h, n = hashlib.sha256(), 0
+    for chunk in got.iter_content(1 << 20):
+        h.update(chunk)
+        n += len(chunk)
+    assert n == size and h.hexdigest() == sha
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may upload
+
+
+def test_uploads_create_needs_a_token(api, mp4, before):
+    r = api.post(VIDEOS, data=multipart_bytes(video_parts(mp4), "b0undary"),
+                 headers={"Content-Type": "multipart/form-data; boundary=b0undary"})
+    assert_problem(r, 401, "missing_token")
+    assert tmp_files() == [] and video_dirs() == before
+
+
+def test_uploads_create_refuses_a_bad_token(api, user, mp4, videos_coll, before):
+    r = upload(api, user["access"] + "x", video_parts(mp4))
+    assert_problem(r, 401, "invalid_token")
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+# ---------------------------------------------------------------------------------------------
+# 415: not multipart, or not a video
+
+
+@pytest.mark.parametrize(
+    "ctype",
+    [
+        None,
+        "application/json",
+        "text/plain",
+        "application/octet-stream",
+        "multipart/form-data",
+        "multipart/form-data; boundary=",
+        "multipart/mixed; boundary=BOUNDARY",
+        "multipart/form-data; boundary=BOUNDARY; boundary=BOUNDARY",
+        "multipart/form-data; boundary=" + "b" * 71,
+    ],
+    ids=["none", "json", "text", "octet-stream", "no-boundary", "empty-boundary", "mixed",
+         "two-boundaries", "boundary-71"],
+)
+def test_uploads_create_not_multipart(api, user, mp4, videos_coll, before, ctype):
+    body = multipart_bytes(video_parts(mp4), "BOUNDARY")
+    headers = {} if ctype is None else {"Content-Type": ctype}
+    r = api.post(VIDEOS, data=body, token=user["access"], headers=headers)
+    assert_problem(r, 415, "unsupported_media_type")
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + os.urandom(4000)
+
+
+@pytest.mark.parametrize(
+    "data,filename",
+    [
+        (PNG, "image.png"),
+        (b"This is a plain text file, not a video.\n" * 200, "notes.txt"),
+        (os.urandom(64 * 1024), "random.bin"),
+        (b"<!doctype html><html><body>hello</body></html>\n" * 100, "page.mp4"),
+        (b"%PDF-1.7\n" + os.urandom(8000), "doc.pdf"),
+        (b"\x00\x00\x00\x18ftzp" + os.urandom(4000), "almost.mp4"),
+        (b"\x1a\x45\xdf\xa3" + os.urandom(4000), "ebml-no-doctype.mkv"),
+        (b"RIFF\x00\x00\x00\x00WAVEfmt " + os.urandom(4000), "sound.wav"),
+        (b"\x00" * 4096, "zeros.mp4"),
+    ],
+    ids=["png", "text", "random", "html", "pdf", "ftzp", "ebml-no-doctype", "wav", "zeros"],
+)
+def test_uploads_create_not_a_video(api, user, videos_coll, before, data, filename):
+    r = upload(api, user["access"], video_parts(data, filename=filename))
+    assert_problem(r, 415, "unsupported_media_type")
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+# ---------------------------------------------------------------------------------------------
+# 422: fields and parts, one violation at a time
+
+
+def _tags(n, length=5):
+    return ",".join(f"{i:0{length}d}"[-length:] for i in range(n))
+
+
+INVALID = [
+    # id, parts builder (mp4 -> parts), field, code
+    ("title-missing", lambda m: video_parts(m, title=None), "title", "required"),
+    ("title-empty", lambda m: video_parts(m, title=""), "title", "required"),
+    ("title-spaces", lambda m: video_parts(m, title="   "), "title", "required"),
+    ("title-201", lambda m: video_parts(m, title="t" * 201), "title", "too_long"),
+    ("title-201-two-byte", lambda m: video_parts(m, title="é" * 201), "title", "too_long"),
+    ("title-1000", lambda m: video_parts(m, title="t" * 1000), "title", "too_long"),
+    ("title-bad-utf8", lambda m: video_parts(m, title=b"bad \xff\xfe"), "title", "invalid_format"),
+    ("title-twice", lambda m: [("title", "a"), ("title", "b"), ("video", m, "c.mp4")], "title", "duplicate"),
+    ("description-5001", lambda m: video_parts(m, description="d" * 5001), "description", "too_long"),
+    ("tags-21", lambda m: video_parts(m, tags=_tags(21)), "tags", "too_many"),
+    ("tags-21-repeated", lambda m: video_parts(m, tags=[_tags(7, 3).replace("0", p) for p in "abc"]), "tags", "too_many"),
+    ("tag-41", lambda m: video_parts(m, tags="ok," + "x" * 41), "tags", "too_long"),
+    ("tag-control", lambda m: video_parts(m, tags="a\x01b"), "tags", "invalid_format"),
+    ("visibility-secret", lambda m: video_parts(m, visibility="secret"), "visibility", "invalid_format"),
+    ("visibility-upper", lambda m: video_parts(m, visibility="Public"), "visibility", "invalid_format"),
+    ("visibility-empty", lambda m: video_parts(m, visibility=""), "visibility", "invalid_format"),
+    ("unknown-part", lambda m: video_parts(m, foo="bar"), "foo", "unknown_field"),
+    ("unknown-part-after-file", lambda m: video_parts(m, after=True, foo="bar"), "foo", "unknown_field"),
+    ("no-video", lambda m: [("title", "No file")], "video", "required"),
+    ("video-twice", lambda m: [("title", "t"), ("video", m, "a.mp4"), ("video", m, "b.mp4")], "video", "duplicate"),
+    ("video-empty", lambda m: video_parts(b""), "video", "required"),
+]
+
+
+@pytest.mark.parametrize("build,field,code", [i[1:] for i in INVALID], ids=[i[0] for i in INVALID])
+def test_uploads_create_invalid(api, user, mp4, videos_coll, before, build, field, code):
+    r = upload(api, user["access"], build(mp4))
+    assert_validation(r, field, code)
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+# ---------------------------------------------------------------------------------------------
+# 400: malformed multipart
+
+
+def _post_raw_body(api, user, body, b):
+    return api.post(VIDEOS, data=body, token=user["access"],
+                    headers={"Content-Type": f"multipart/form-data; boundary={b}"})
+
+
+def _malformed(m, b):
+    """{case: body} of bodies with boundary b that are not well-formed multipart/form-data."""
+    good = multipart_bytes(video_parts(m), b)
+    video_part = multipart_bytes([("video", m, "c.mp4")], b)
+    return {
+        # A header line ended by a bare LF.
+        "bare-lf-header": good.replace(b'name="title"\r\n', b'name="title"\n', 1),
+        # The delimiter line runs on into other text.
+        "boundary-runs-on": good.replace(f"--{b}\r\n".encode(), f"--{b}xyz\r\n".encode(), 1),
+        # A part without Content-Disposition name.
+        "part-without-name": f"--{b}\r\nContent-Disposition: form-data\r\n\r\nx\r\n".encode() + video_part,
+        # Not form-data.
+        "disposition-attachment": good.replace(b"form-data; name=\"title\"", b"attachment; name=\"title\"", 1),
+        # Header folding.
+        "folded-header": good.replace(b'name="title"\r\n', b'name="title"\r\n X-Fold: y\r\n', 1),
+        # 17 parts (the limit is 16).
+        "parts-17": multipart_bytes(video_parts(m, tags=[f"t{i}" for i in range(15)]), b),
+        # One part's headers over 2048 bytes (exactly 2049).
+        "part-header-2049": _with_title_head(m, _part_head_of(2049), b),
+        # A part header line far over the limit.
+        "part-header-4k": good.replace(b'name="title"\r\n', b'name="title"\r\nX-Big: ' + b"h" * 4096 + b"\r\n", 1),
+        # Nine header lines in a part (the limit is 8).
+        "headers-9": good.replace(b'name="title"\r\n', b'name="title"\r\n' + b"X-H: 1\r\n" * 8, 1),
+        # Preamble over 1024 bytes (1025).
+        "preamble-1025": b"p" * 1025 + b"\r\n" + good,
+        # Another boundary than the header's: the whole body is preamble.
+        "wrong-boundary": multipart_bytes(video_parts(m), "other" + b),
+        # No parts at all: only the close delimiter.
+        "close-only": f"--{b}--\r\n".encode(),
+    }
+
+
+MALFORMED_CASES = list(_malformed(b"\x00\x00\x00\x20ftypisom", "B").keys())
+
+
+@pytest.mark.parametrize("case", MALFORMED_CASES)
+def test_uploads_create_malformed_multipart(api, user, mp4, videos_coll, before, case):
+    b = new_boundary()
+    r = _post_raw_body(api, user, _malformed(mp4, b)[case], b)
+    assert_problem(r, 400, "invalid_multipart")
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+def test_uploads_create_malformed_framing_before_a_big_file(api, user, mp4, videos_coll, before):
+    # Bad framing in the first part, then 4 MB of file: the body arrived whole (its
+    # Content-Length is right), so it is malformed, not incomplete.
+    b = new_boundary()
+    body = multipart_bytes([("title", "t"), ("video", mp4 + b"\x00" * (4 << 20), "c.mp4")], b)
+    body = body.replace(b'name="title"\r\n', b'name="title"\n', 1)
+    r = _post_raw_body(api, user, body, b)
+    assert_problem(r, 400, "invalid_multipart")
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+def test_uploads_create_truncated_body(api, user, mp4, videos_coll, before):
+    # Everything but the close delimiter, with a Content-Length that matches what is sent.
+    b = new_boundary()
+    body = multipart_bytes(video_parts(mp4), b)
+    body = body[: body.rindex(f"--{b}--".encode())]
+    r = _post_raw_body(api, user, body, b)
+    assert_problem(r, 400, codes={"invalid_multipart", "upload_incomplete"})
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+def test_uploads_create_empty_body(api, user, videos_coll, before):
+    b = new_boundary()
+    r = _post_raw_body(api, user, b"", b)
+    assert r.request.headers.get("Content-Length") == "0"
+    assert_problem(r, 400, codes={"invalid_multipart", "upload_incomplete"})
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+def test_uploads_create_malformed_multipart_chunked(api, user, mp4, videos_coll, before):
+    # The same bad framing sent chunked: the body ended as the client meant it to (its last
+    # chunk came), so it is malformed, not incomplete.
+    b = new_boundary()
+    body = _malformed(mp4, b)["bare-lf-header"]
+
+    def chunks():
+        for i in range(0, len(body), 4096):
+            yield body[i : i + 4096]
+
+    r = api.post(VIDEOS, data=chunks(), token=user["access"],
+                 headers={"Content-Type": f"multipart/form-data; boundary={b}"})
+    assert r.request.headers.get("Transfer-Encoding") == "chunked"
+    assert_problem(r, 400, "invalid_multipart")
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+def test_uploads_create_truncated_inside_the_file(api, user, mp4, videos_coll, before):
+    b = new_boundary()
+    body = multipart_bytes(video_parts(mp4), b)
+    body = body[: body.index(mp4) + len(mp4) // 2]
+    r = _post_raw_body(api, user, body, b)
+    assert_problem(r, 400, codes={"invalid_multipart", "upload_incomplete"})
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw sockets: 413 before the body is read, over the limit while streaming, a client that
+# goes away, a worker killed mid-upload.
+
+
+def _open_upload(token, boundary, content_length=None, chunked=False):
+    """A socket on which an upload's request line and headers were sent; (sock, headers)."""
+    host, port = host_port()
+    s = socket.create_connection((host, port), timeout=15)
+    headers = {
+        "Host": f"{host}:{port}",
+        "Authorization": f"Bearer {token}",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Connection": "close",
+    }
+    if chunked:
+        headers["Transfer-Encoding"] = "chunked"
+    else:
+        headers["Content-Length"] = str(content_length)
+    head = f"POST {VIDEOS} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    s.sendall(head.encode())
+    return s, headers
+
+
+def _upload_head(mp4, b, title="raw"):
+    """The body's start: a title part and the video part's headers and the clip's bytes."""
+    return (
+        f'--{b}\r\nContent-Disposition: form-data; name="title"\r\n\r\n{title}\r\n'
+        f'--{b}\r\nContent-Disposition: form-data; name="video"; filename="c.mp4"\r\n'
+        "Content-Type: video/mp4\r\n\r\n"
+    ).encode() + mp4
+
+
+def _readable(sock, timeout):
+    import select
+
+    r, _, _ = select.select([sock], [], [], timeout)
+    return bool(r)
+
+
+def test_uploads_create_content_length_over_limit_answers_at_once(api, user, mp4, videos_coll, before):
+    b = new_boundary()
+    s, headers = _open_upload(user["access"], b, content_length=MAX_BODY + 1)
+    try:
+        s.sendall(_upload_head(mp4, b))  # 21 KB of the announced 150 MB
+        t0 = time.monotonic()
+        assert _readable(s, 5), "no answer within 5 s while the client still owes the body"
+        r = response_from_socket(api, s, "POST", VIDEOS, headers)
+        took = time.monotonic() - t0
+    finally:
+        s.close()
+    assert_problem(r, 413, "upload_too_large")
+    assert took < 5
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+def test_uploads_create_content_length_at_limit_is_read(api, user, mp4, videos_coll, before):
+    # The same opening with the largest allowed Content-Length: the server reads on (no answer
+    # yet), and the upload ends as incomplete when the client goes away.
+    b = new_boundary()
+    s, headers = _open_upload(user["access"], b, content_length=MAX_BODY)
+    try:
+        s.sendall(_upload_head(mp4, b))
+        assert not _readable(s, 1.0), "answered before the body was sent"
+    finally:
+        s.close()
+    wait_until(lambda: owner_docs(videos_coll, user["id"]) == [] and tmp_files() == [], 10,
+               "the abandoned upload to be undone")
+    assert video_dirs() == before
+
+
+def _chunk(data):
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def _stream_until_answer(s, first, limit_bytes, chunk=1 << 20):
+    """Sends first and then zero chunks until the server answers (or limit_bytes were sent);
+    returns the bytes sent."""
+    zeros = _chunk(b"\x00" * chunk)
+    sent = len(first)
+    s.sendall(_chunk(first))
+    while sent <= limit_bytes:
+        if _readable(s, 0):
+            return sent
+        try:
+            s.sendall(zeros)
+        except (BrokenPipeError, ConnectionResetError):
+            return sent
+        sent += chunk
+    assert _readable(s, 10), f"no answer after {sent} bytes"
+    return sent
+
+
+@pytest.mark.slow
+def test_uploads_create_chunked_over_limit(api, user, mp4, videos_coll, before):
+    b = new_boundary()
+    s, headers = _open_upload(user["access"], b, chunked=True)
+    try:
+        sent = _stream_until_answer(s, _upload_head(mp4, b), MAX_BODY + (8 << 20))
+        r = response_from_socket(api, s, "POST", VIDEOS, headers, timeout=30)
+    finally:
+        s.close()
+    assert_problem(r, 413, "upload_too_large")
+    assert sent > MAX_UPLOAD, f"answered 413 after only {sent} bytes"
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+def test_uploads_create_chunked_small_is_accepted(api, user, mp4):
+    b = new_boundary()
+    body = multipart_bytes(video_parts(mp4, title="Chunked"), b)
+
+    def chunks():
+        for i in range(0, len(body), 4096):
+            yield body[i : i + 4096]
+
+    r = api.post(VIDEOS, data=chunks(), token=user["access"],
+                 headers={"Content-Type": f"multipart/form-data; boundary={b}"})
+    assert r.request.headers.get("Transfer-Encoding") == "chunked"
+    assert r.status_code == 201, describe(r)
+    assert_video(r.json(), title="Chunked", size=len(mp4), sha256=sha256_hex(mp4))
+
+
+class _FileOverLimit:
+    """A multipart body whose file is MAX_UPLOAD + 1 bytes (an mp4 start, then zeros) while the
+    whole body stays under MAX_UPLOAD + 64 KiB: only the count of file bytes can refuse it."""
+
+    def __init__(self, mp4, b):
+        self.head = _upload_head(b"", b)
+        self.file_len = MAX_UPLOAD + 1
+        self.mp4 = mp4
+        self.tail = f"\r\n--{b}--\r\n".encode()
+
+    def __len__(self):
+        return len(self.head) + self.file_len + len(self.tail)
+
+    def __iter__(self):
+        yield self.head + self.mp4
+        left = self.file_len - len(self.mp4)
+        block = b"\x00" * (1 << 20)
+        while left > 0:
+            n = min(left, len(block))
+            yield block[:n]
+            left -= n
+        yield self.tail
+
+
+@pytest.mark.slow
+def test_uploads_create_file_over_limit_within_body_allowance(api, user, mp4, videos_coll, before):
+    b = new_boundary()
+    body = _FileOverLimit(mp4, b)
+    assert len(body) <= MAX_BODY
+    try:
+        r = api.post(VIDEOS, data=body, token=user["access"], timeout=60,
+                     headers={"Content-Type": f"multipart/form-data; boundary={b}"})
+    except requests.ConnectionError as e:  # the answer came while we were still sending
+        pytest.fail(f"the server cut the connection instead of answering 413: {e}")
+    assert_problem(r, 413, "upload_too_large")
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+def _wait_for_temp_file(timeout=10):
+    return wait_until(lambda: tmp_files(), timeout, "the upload's temp file to appear")
+
+
+def test_uploads_create_client_disconnects_midway(api, user, mp4, videos_coll, before):
+    b = new_boundary()
+    s, _ = _open_upload(user["access"], b, content_length=50 << 20)
+    try:
+        s.sendall(_upload_head(mp4, b) + b"\x00" * (1 << 20))
+        # The upload is under way: an "uploading" document and a temp file exist.
+        _wait_for_temp_file()
+        docs = wait_until(lambda: owner_docs(videos_coll, user["id"], status="uploading"), 5,
+                          "the uploading document")
+        assert docs[0]["title"] == "" and len(docs) == 1
+    finally:
+        s.close()
+
+    def cleaned():
+        return tmp_files() == [] and owner_docs(videos_coll, user["id"], status="uploading") == []
+
+    wait_until(cleaned, 10, "the temp file and the uploading document to go")
+    assert_nothing_left(videos_coll, user["id"], before)
+
+
+def test_uploads_create_worker_killed_midway(api, user, mp4, videos_coll, before):
+    pool = read_pid("fcgi")
+    workers = pids_of_children(pool)
+    assert workers, f"multiwatch {pool} has no children"
+    b = new_boundary()
+    s, _ = _open_upload(user["access"], b, content_length=80 << 20)
+    try:
+        s.sendall(_upload_head(mp4, b) + b"\x00" * (3 << 20))
+        name = _wait_for_temp_file()[0]
+        video_id, _, pid_s = name.partition(".")
+        pid = int(pid_s)
+        assert pid in pids_of_children(pool), f"temp file {name}: pid {pid} is not a worker of {pool}"
+        docs = owner_docs(videos_coll, user["id"], status="uploading")
+        assert [str(d["_id"]) for d in docs] == [video_id], docs
+        assert docs[0]["uploaderPid"] == pid
+
+        os.kill(pid, signal.SIGKILL)
+
+        def replaced():
+            now = pids_of_children(pool)
+            return pid not in now and len(now) == len(workers)
+
+        wait_until(replaced, 10, f"multiwatch to replace worker {pid}")
+
+        def swept():
+            return tmp_files() == [] and owner_docs(videos_coll, user["id"]) == []
+
+        wait_until(swept, 10, "the new worker to sweep the temp file and the uploading document")
+    finally:
+        s.close()
+        wait_ready(timeout=30)
+    assert_nothing_left(videos_coll, user["id"], before)
+    assert read_pid("fcgi") == pool, "the pool itself was restarted"

@@ -1,0 +1,182 @@
+/*
+ * test_storage.c - the local backend in a temp media root: an upload appears only on
+ * commit, abort leaves nothing, delete removes the folder, the sweep removes temp files of
+ * dead writers and keeps live ones; and container signatures.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "config.h"
+#include "container.h"
+#include "storage.h"
+
+#define VID "6b0826ac7b8200fee7080111"
+
+static char root[64];
+
+static int
+setup(void **state)
+{
+    struct config c = {0};
+    char err[256];
+
+    strcpy(root, "/tmp/stremora-media-XXXXXX");
+    assert_non_null(mkdtemp(root));
+    snprintf(c.media_root, sizeof(c.media_root), "%s", root);
+    *state = storage_new(&c, err, sizeof(err));
+    return *state == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+    char cmd[128];
+
+    storage_free(*state);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static size_t
+count_files(const char *sub)
+{
+    char path[128];
+    struct dirent *de;
+    size_t n = 0;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "%s/%s", root, sub);
+    if ((d = opendir(path)) == NULL) {
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL) {
+        n += de->d_name[0] != '.';
+    }
+    closedir(d);
+    return n;
+}
+
+static void
+test_storage_upload_commit(void **state)
+{
+    struct storage *s = *state;
+    struct storage_upload u;
+
+    assert_int_equal(storage_upload_begin(s, VID, &u), STORAGE_OK);
+    assert_int_equal(storage_upload_write(&u, "hello ", 6), STORAGE_OK);
+    assert_int_equal(storage_upload_write(&u, "world", 5), STORAGE_OK);
+    assert_false(storage_has(s, VID, "source.mp4")); /* not before commit */
+    assert_int_equal(count_files("tmp"), 1);
+    assert_int_equal(storage_upload_commit(&u, "source.mp4"), STORAGE_OK);
+    assert_true(storage_has(s, VID, "source.mp4"));
+    assert_int_equal(u.size, 11);
+    assert_int_equal(count_files("tmp"), 0);
+    storage_upload_abort(&u); /* after commit: nothing happens */
+    assert_true(storage_has(s, VID, "source.mp4"));
+    assert_int_equal(storage_delete_video(s, VID), STORAGE_OK);
+    assert_false(storage_has(s, VID, "source.mp4"));
+    assert_int_equal(count_files("videos"), 0);
+    assert_int_equal(storage_delete_video(s, VID), STORAGE_OK); /* already gone */
+}
+
+static void
+test_storage_upload_abort(void **state)
+{
+    struct storage *s = *state;
+    struct storage_upload u;
+
+    assert_int_equal(storage_upload_begin(s, VID, &u), STORAGE_OK);
+    assert_int_equal(storage_upload_write(&u, "x", 1), STORAGE_OK);
+    storage_upload_abort(&u);
+    assert_int_equal(count_files("tmp"), 0);
+    assert_int_equal(count_files("videos"), 0);
+}
+
+static void
+test_storage_sweep_tmp(void **state)
+{
+    struct storage *s = *state;
+    char dead[160], live[160], other[160];
+    FILE *f;
+
+    /* pid 2^22+1 is above the default pid_max: no such process. */
+    snprintf(dead, sizeof(dead), "%s/tmp/%s.4194305", root, VID);
+    snprintf(live, sizeof(live), "%s/tmp/%s.%ld", root, VID, (long)getpid());
+    snprintf(other, sizeof(other), "%s/tmp/notes.txt", root);
+    assert_non_null(f = fopen(dead, "w"));
+    fclose(f);
+    assert_non_null(f = fopen(live, "w"));
+    fclose(f);
+    assert_non_null(f = fopen(other, "w"));
+    fclose(f);
+    assert_int_equal(storage_sweep_tmp(s), 1);
+    assert_int_equal(access(dead, F_OK), -1);
+    assert_int_equal(access(live, F_OK), 0);
+    assert_int_equal(access(other, F_OK), 0);
+    unlink(live);
+    unlink(other);
+}
+
+static void
+test_container_sniff(void **state)
+{
+    unsigned char ts[400] = {0};
+
+    (void)state;
+    assert_int_equal(container_sniff((const unsigned char *)"\0\0\0\x20"
+                                                            "ftypisom",
+                                     12),
+                     CONTAINER_MP4);
+    assert_int_equal(container_sniff((const unsigned char *)"\0\0\0\x14"
+                                                            "ftypqt  ",
+                                     12),
+                     CONTAINER_MOV);
+    assert_int_equal(container_sniff((const unsigned char *)"\x1a\x45\xdf\xa3\x9f\x42\x82\x84webm",
+                                     12),
+                     CONTAINER_WEBM);
+    assert_int_equal(
+        container_sniff((const unsigned char *)"\x1a\x45\xdf\xa3\x9f\x42\x82\x88matroska", 16),
+        CONTAINER_MKV);
+    assert_int_equal(container_sniff((const unsigned char *)"RIFF\0\0\0\0AVI LIST", 16),
+                     CONTAINER_AVI);
+    assert_int_equal(container_sniff((const unsigned char *)"FLV\x01\x05", 5), CONTAINER_FLV);
+    assert_int_equal(container_sniff((const unsigned char *)"OggS\0\x02", 6), CONTAINER_OGG);
+    ts[0] = ts[188] = ts[376] = 0x47;
+    assert_int_equal(container_sniff(ts, sizeof(ts)), CONTAINER_TS);
+    ts[188] = 0;
+    assert_int_equal(container_sniff(ts, sizeof(ts)), CONTAINER_UNKNOWN);
+    assert_int_equal(container_sniff((const unsigned char *)"\x89PNG\r\n\x1a\n", 8),
+                     CONTAINER_UNKNOWN);
+    assert_int_equal(container_sniff((const unsigned char *)"RIFF\0\0\0\0WAVE", 12),
+                     CONTAINER_UNKNOWN);
+    assert_int_equal(container_sniff((const unsigned char *)"\x1a\x45\xdf\xa3", 4),
+                     CONTAINER_UNKNOWN);
+    assert_int_equal(container_sniff((const unsigned char *)"", 0), CONTAINER_UNKNOWN);
+    assert_string_equal(container_ext(CONTAINER_WEBM), "webm");
+    assert_string_equal(container_mime(CONTAINER_MP4), "video/mp4");
+    assert_null(container_ext(CONTAINER_UNKNOWN));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_storage_upload_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_storage_upload_abort, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_storage_sweep_tmp, setup, teardown),
+        cmocka_unit_test(test_container_sniff),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
