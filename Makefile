@@ -6,16 +6,18 @@ CC      ?= cc
 PKGS    := libmongoc-1.0 json-c libcurl openssl libcrypt
 # Library headers as -isystem: libbson's own headers fail -Wsign-conversion otherwise.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi -lmagic
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wpointer-arith -Wvla -Wimplicit-fallthrough
 CONVERSION := -Wconversion -Wsign-conversion
-CFLAGS  ?= -O2 -g -D_FORTIFY_SOURCE=2
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -fPIE -Icommon $(PKG_CFLAGS)
-LDFLAGS += -pie -Wl,-z,relro,-z,now
-ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-              -fno-sanitize-recover=all -U_FORTIFY_SOURCE
+OPT     ?= -O2 -g -D_FORTIFY_SOURCE=2
+SAN     ?=
+CFLAGS   = $(OPT) $(SAN) -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -fPIE -Icommon \
+           $(PKG_CFLAGS)
+LDFLAGS  = $(SAN) -pie -Wl,-z,relro,-z,now
+ASAN_OPT := -O1 -g -fno-omit-frame-pointer -U_FORTIFY_SOURCE
+ASAN_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 
 B ?= build
 COMMON_SRC := $(wildcard common/*.c)
@@ -68,7 +70,7 @@ $(B)/tests/%: tests/unit/%.c $(B)/libcommon.a
 	    $(PKG_LIBS) -lcmocka
 
 # Fuzz targets: clang, libFuzzer, ASan, UBSan; each links the common sources it needs.
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon $(PKG_CFLAGS) \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Icommon $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) $(CONVERSION)
 $(B)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -107,9 +109,8 @@ bench: deps all
 	@tools/bench
 
 check-asan:
-	@$(MAKE) --no-print-directory B=build/asan CC=gcc CFLAGS="$(ASAN_FLAGS)" \
-	    LDFLAGS="-fsanitize=address,undefined" all unit
-	@STREMORA_BUILD=build/asan ASAN_OPTIONS=detect_leaks=0 tools/e2e
+	@$(MAKE) --no-print-directory B=build/asan OPT="$(ASAN_OPT)" SAN="$(ASAN_SAN)" all unit
+	@STREMORA_BUILD=$(CURDIR)/build/asan ASAN_OPTIONS=detect_leaks=0 tools/e2e
 
 check-headers:
 	@set -e; for h in $(HEADERS); do echo '#include "'$$(basename $$h)'"' | \

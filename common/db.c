@@ -116,6 +116,38 @@ db_bson_new(struct arena *a)
     return b;
 }
 
+enum db_status
+db_find_one(struct arena *a, struct db *db, const char *coll, const bson_t *filter,
+            const bson_t **out)
+{
+    mongoc_collection_t *c = db_coll(a, db, coll);
+    bson_t opts = BSON_INITIALIZER, *copy;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    bson_error_t e;
+    enum db_status st = DB_NOT_FOUND;
+
+    if (c == NULL) {
+        return DB_ERROR;
+    }
+    BSON_APPEND_INT64(&opts, "limit", 1);
+    cur = mongoc_collection_find_with_opts(c, filter, &opts, NULL);
+    if (mongoc_cursor_next(cur, &doc)) {
+        st = (copy = bson_copy(doc)) == NULL || arena_defer(a, bson_free_cb, copy) == -1 ? DB_ERROR
+                                                                                         : DB_OK;
+        if (st == DB_ERROR) {
+            bson_destroy(copy);
+        } else {
+            *out = copy;
+        }
+    } else if (mongoc_cursor_error(cur, &e)) {
+        st = db_status_of(&e, coll);
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&opts);
+    return st;
+}
+
 mongoc_database_t *
 db_database(struct db *db)
 {

@@ -40,6 +40,10 @@ void db_free(struct db *db);
 mongoc_collection_t *db_coll(struct arena *a, struct db *db, const char *name);
 /* Returns an empty bson_t released with the arena, or NULL. */
 bson_t *db_bson_new(struct arena *a);
+/* Finds the first document of coll matching filter; *out (released with the arena) is it.
+ * DB_NOT_FOUND if none. */
+enum db_status db_find_one(struct arena *a, struct db *db, const char *coll, const bson_t *filter,
+                           const bson_t **out);
 /* Returns the underlying database handle (for commands); owned by db. */
 mongoc_database_t *db_database(struct db *db);
 

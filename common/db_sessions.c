@@ -40,20 +40,12 @@ db_sessions_insert(struct arena *a, struct db *db, struct session *s)
 enum db_status
 db_sessions_get_by_hash(struct arena *a, struct db *db, const char *hash, struct session *out)
 {
-    mongoc_collection_t *c = db_coll(a, db, "sessions");
-    bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-    mongoc_cursor_t *cur;
+    bson_t f = BSON_INITIALIZER;
     const bson_t *doc;
-    bson_error_t e;
-    enum db_status st = DB_NOT_FOUND;
+    enum db_status st;
 
-    if (c == NULL) {
-        return DB_ERROR;
-    }
     BSON_APPEND_UTF8(&f, "tokenHash", hash);
-    BSON_APPEND_INT64(&opts, "limit", 1);
-    cur = mongoc_collection_find_with_opts(c, &f, &opts, NULL);
-    if (mongoc_cursor_next(cur, &doc)) {
+    if ((st = db_find_one(a, db, "sessions", &f, &doc)) == DB_OK) {
         memset(out, 0, sizeof(*out));
         db_get_oid(doc, "_id", &out->id);
         db_get_oid(doc, "familyId", &out->family_id);
@@ -64,13 +56,8 @@ db_sessions_get_by_hash(struct arena *a, struct db *db, const char *hash, struct
         out->spent_at = db_get_i64(doc, "spentAt", 0);
         out->created_at = db_get_i64(doc, "createdAt", 0);
         out->expires_at = db_get_i64(doc, "expiresAt", 0);
-        st = DB_OK;
-    } else if (mongoc_cursor_error(cur, &e)) {
-        st = db_status_of(&e, "sessions.find");
     }
-    mongoc_cursor_destroy(cur);
     bson_destroy(&f);
-    bson_destroy(&opts);
     return st;
 }
 

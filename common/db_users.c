@@ -34,26 +34,12 @@ from_bson(struct arena *a, const bson_t *doc, struct user *u)
 static enum db_status
 find_one(struct arena *a, struct db *db, const bson_t *filter, struct user *out)
 {
-    mongoc_collection_t *c = db_coll(a, db, "users");
-    mongoc_cursor_t *cur;
     const bson_t *doc;
-    bson_error_t e;
-    bson_t opts = BSON_INITIALIZER;
-    enum db_status st = DB_NOT_FOUND;
+    enum db_status st = db_find_one(a, db, "users", filter, &doc);
 
-    if (c == NULL) {
-        return DB_ERROR;
-    }
-    BSON_APPEND_INT64(&opts, "limit", 1);
-    cur = mongoc_collection_find_with_opts(c, filter, &opts, NULL);
-    bson_destroy(&opts);
-    if (mongoc_cursor_next(cur, &doc)) {
+    if (st == DB_OK) {
         from_bson(a, doc, out);
-        st = DB_OK;
-    } else if (mongoc_cursor_error(cur, &e)) {
-        st = db_status_of(&e, "users.find");
     }
-    mongoc_cursor_destroy(cur);
     return st;
 }
 

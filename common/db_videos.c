@@ -171,28 +171,15 @@ db_videos_finish_upload(struct arena *a, struct db *db, const struct video *v)
 enum db_status
 db_videos_get(struct arena *a, struct db *db, const bson_oid_t *id, struct video *out)
 {
-    mongoc_collection_t *c = db_coll(a, db, "videos");
-    bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-    mongoc_cursor_t *cur;
+    bson_t f = BSON_INITIALIZER;
     const bson_t *doc;
-    bson_error_t e;
-    enum db_status st = DB_NOT_FOUND;
+    enum db_status st;
 
-    if (c == NULL) {
-        return DB_ERROR;
-    }
     BSON_APPEND_OID(&f, "_id", id);
-    BSON_APPEND_INT64(&opts, "limit", 1);
-    cur = mongoc_collection_find_with_opts(c, &f, &opts, NULL);
-    if (mongoc_cursor_next(cur, &doc)) {
+    if ((st = db_find_one(a, db, "videos", &f, &doc)) == DB_OK) {
         from_bson(a, doc, out);
-        st = DB_OK;
-    } else if (mongoc_cursor_error(cur, &e)) {
-        st = db_status_of(&e, "videos.find");
     }
-    mongoc_cursor_destroy(cur);
     bson_destroy(&f);
-    bson_destroy(&opts);
     return st;
 }
 

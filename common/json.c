@@ -348,7 +348,7 @@ build_tree(struct str body, struct json_object **out)
 }
 
 enum js_status
-js_parse(struct arena *a, struct str body, struct json_object **out)
+js_parse_owned(struct str body, struct json_object **out)
 {
     struct json_object *o;
     enum js_status st;
@@ -369,13 +369,28 @@ js_parse(struct arena *a, struct str body, struct json_object **out)
     if ((st = build_tree(body, &o)) != JS_OK) {
         return st;
     }
+    if (count_members(o) != members) {
+        json_object_put(o);
+        return JS_INVALID; /* json-c kept one of two members with the same name */
+    }
+    *out = o;
+    return JS_OK;
+}
+
+enum js_status
+js_parse(struct arena *a, struct str body, struct json_object **out)
+{
+    struct json_object *o;
+    enum js_status st;
+
+    *out = NULL;
+    if ((st = js_parse_owned(body, &o)) != JS_OK) {
+        return st;
+    }
     if (arena_defer(a, put_object, o) == -1) {
         json_object_put(o);
         log_ev(LOG_ERROR, "arena_full", "js_parse: arena_defer failed");
         return JS_ERROR;
-    }
-    if (count_members(o) != members) {
-        return JS_INVALID; /* json-c kept one of two members with the same name */
     }
     *out = o;
     return JS_OK;

@@ -55,6 +55,8 @@ struct js_error {
 
 /* Parses body into *out (an object owned by a). Returns JS_OK, or why not; *out is then
  * NULL. Never reads past body.len. */
+/* js_parse without an arena: on JS_OK the caller owns *out and puts it (json_object_put). */
+enum js_status js_parse_owned(struct str body, struct json_object **out);
 enum js_status js_parse(struct arena *a, struct str body, struct json_object **out);
 
 /* Checks obj against spec (nspec entries) into vals (parallel to spec, zeroed first) and up

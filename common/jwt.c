@@ -5,10 +5,9 @@
  * (RFC 8725 section 3.1: never let the token choose); kid in the ring; the MAC over the
  * exact received "header.payload" bytes, compared in constant time; only then is the
  * payload parsed and its claims read. Nothing in the payload is looked at before the MAC.
- * JSON is checked here before json-c sees it (RFC 8259 grammar, no surrounding whitespace,
- * no \u0000, no lone surrogates, depth MAX_JSON_DEPTH), because json-c keeps the last of
- * duplicate keys silently: each object's members are counted in the raw text and compared
- * with json-c's tree, so a duplicate at any level makes the token malformed.
+ * Both JSON parts go through json.c's strict parser (js_parse_owned): RFC 8259 grammar, no
+ * \u0000, no lone surrogates, bounded depth, and a duplicate member at any level makes the
+ * token malformed (json-c alone keeps the last of two "alg" members silently).
  */
 #include "jwt.h"
 
@@ -22,6 +21,7 @@
 #include "arena.h"
 #include "bounds.h"
 #include "crypto.h"
+#include "json.h"
 #include "keys.h"
 
 #define JWT_SIG_B64  43  /* base64url bytes of an HMAC-SHA256 */
@@ -29,17 +29,6 @@
 #define JWT_JSON_MAX 256 /* bytes of the header or payload JSON jwt_sign writes */
 /* Latest iat or exp accepted, 9999-12-31T23:59:59Z: keeps exp + JWT_LEEWAY from overflow. */
 #define JWT_MAX_TIME INT64_C(253402300799)
-/* Objects in one decoded part: each takes at least "{}". */
-#define JWT_MAX_OBJECTS (MAX_JWT_PART / 2)
-
-/* The strict JSON scanner's state: input, position, and members per object in the order
- * the objects open (pre-order, the order a walk of json-c's tree meets them). */
-struct scan {
-    const unsigned char *p;
-    size_t len, i;
-    size_t nobj;
-    uint16_t members[JWT_MAX_OBJECTS];
-};
 
 static bool
 is_token_char(char c)
@@ -101,272 +90,15 @@ claims_are_valid(const struct jwt_claims *c)
            c->iat <= JWT_MAX_TIME && c->exp >= 0 && c->exp <= JWT_MAX_TIME;
 }
 
-static void
-skip_ws(struct scan *s)
-{
-    while (s->i < s->len &&
-           (s->p[s->i] == ' ' || s->p[s->i] == '\t' || s->p[s->i] == '\n' || s->p[s->i] == '\r')) {
-        s->i++;
-    }
-}
-
-/* Reads the 4 hex digits of a \u escape. */
-static int
-scan_hex4(struct scan *s, unsigned *out)
-{
-    unsigned v = 0;
-    size_t k;
-
-    if (s->len - s->i < 4) {
-        return -1;
-    }
-    for (k = 0; k < 4; k++) {
-        unsigned char c = s->p[s->i++];
-
-        if (c >= '0' && c <= '9') {
-            v = v << 4 | (unsigned)(c - '0');
-        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
-            v = v << 4 | (unsigned)((c | 0x20) - 'a' + 10);
-        } else {
-            return -1;
-        }
-    }
-    *out = v;
-    return 0;
-}
-
-/* RFC 8259 section 7, at the opening quote. Raw bytes were checked as UTF-8 already; escapes
- * must not make a NUL or a lone surrogate either. */
-static int
-scan_string(struct scan *s)
-{
-    unsigned u, lo;
-
-    for (s->i++; s->i < s->len;) {
-        unsigned char c = s->p[s->i++];
-
-        if (c == '"') {
-            return 0;
-        }
-        if (c < 0x20) {
-            return -1;
-        }
-        if (c != '\\') {
-            continue;
-        }
-        if (s->i == s->len) {
-            return -1;
-        }
-        c = s->p[s->i++];
-        if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' ||
-            c == 't') {
-            continue;
-        }
-        if (c != 'u' || scan_hex4(s, &u) == -1 || u == 0 || (u >= 0xDC00 && u <= 0xDFFF)) {
-            return -1;
-        }
-        if (u < 0xD800 || u > 0xDBFF) {
-            continue;
-        }
-        /* A high surrogate needs its low half next. */
-        if (s->len - s->i < 2 || s->p[s->i] != '\\' || s->p[s->i + 1] != 'u') {
-            return -1;
-        }
-        s->i += 2;
-        if (scan_hex4(s, &lo) == -1 || lo < 0xDC00 || lo > 0xDFFF) {
-            return -1;
-        }
-    }
-    return -1;
-}
-
-static bool
-at_digit(const struct scan *s)
-{
-    return s->i < s->len && s->p[s->i] >= '0' && s->p[s->i] <= '9';
-}
-
-/* RFC 8259 section 6: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int
-scan_number(struct scan *s)
-{
-    if (s->p[s->i] == '-') {
-        s->i++;
-    }
-    if (s->i < s->len && s->p[s->i] == '0') {
-        s->i++;
-    } else if (at_digit(s)) {
-        while (at_digit(s)) {
-            s->i++;
-        }
-    } else {
-        return -1;
-    }
-    if (s->i < s->len && s->p[s->i] == '.') {
-        s->i++;
-        if (!at_digit(s)) {
-            return -1;
-        }
-        while (at_digit(s)) {
-            s->i++;
-        }
-    }
-    if (s->i < s->len && (s->p[s->i] == 'e' || s->p[s->i] == 'E')) {
-        s->i++;
-        if (s->i < s->len && (s->p[s->i] == '+' || s->p[s->i] == '-')) {
-            s->i++;
-        }
-        if (!at_digit(s)) {
-            return -1;
-        }
-        while (at_digit(s)) {
-            s->i++;
-        }
-    }
-    return 0;
-}
-
-static int
-scan_literal(struct scan *s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    if (s->len - s->i < n || memcmp(s->p + s->i, lit, n) != 0) {
-        return -1;
-    }
-    s->i += n;
-    return 0;
-}
-
-/* One JSON value at s->i (RFC 8259 section 3), objects and arrays nested to depth. */
-static int
-scan_value(struct scan *s, int depth)
-{
-    unsigned char open, close;
-    size_t obj = 0;
-
-    skip_ws(s);
-    if (s->i == s->len) {
-        return -1;
-    }
-    switch ((open = s->p[s->i])) {
-    case '"':
-        return scan_string(s);
-    case 't':
-        return scan_literal(s, "true");
-    case 'f':
-        return scan_literal(s, "false");
-    case 'n':
-        return scan_literal(s, "null");
-    case '{':
-    case '[':
-        break;
-    default:
-        return open == '-' || (open >= '0' && open <= '9') ? scan_number(s) : -1;
-    }
-    if (depth == MAX_JSON_DEPTH || (open == '{' && s->nobj == JWT_MAX_OBJECTS)) {
-        return -1;
-    }
-    close = open == '{' ? '}' : ']';
-    if (open == '{') {
-        obj = s->nobj++;
-        s->members[obj] = 0;
-    }
-    s->i++;
-    skip_ws(s);
-    if (s->i < s->len && s->p[s->i] == close) {
-        s->i++;
-        return 0;
-    }
-    for (;;) {
-        if (open == '{') {
-            skip_ws(s);
-            if (s->i == s->len || s->p[s->i] != '"' || scan_string(s) == -1) {
-                return -1;
-            }
-            skip_ws(s);
-            if (s->i == s->len || s->p[s->i++] != ':') {
-                return -1;
-            }
-            s->members[obj]++;
-        }
-        if (scan_value(s, depth + 1) == -1) {
-            return -1;
-        }
-        skip_ws(s);
-        if (s->i == s->len) {
-            return -1;
-        }
-        if (s->p[s->i] == close) {
-            s->i++;
-            return 0;
-        }
-        if (s->p[s->i++] != ',') {
-            return -1;
-        }
-    }
-}
-
-/* Walks json-c's tree in the scanner's order; fails where an object has fewer members
- * than the text gave it, which is what a duplicate key leaves behind. */
-static int
-same_members(json_object *o, const struct scan *s, size_t *k)
-{
-    struct json_object_iter it;
-    size_t i, n;
-
-    if (json_object_is_type(o, json_type_array)) {
-        n = json_object_array_length(o);
-        for (i = 0; i < n; i++) {
-            if (same_members(json_object_array_get_idx(o, i), s, k) == -1) {
-                return -1;
-            }
-        }
-        return 0;
-    }
-    if (!json_object_is_type(o, json_type_object)) {
-        return 0;
-    }
-    if (*k == s->nobj || s->members[*k] != (size_t)json_object_object_length(o)) {
-        return -1;
-    }
-    (*k)++;
-    json_object_object_foreachC(o, it)
-    {
-        if (same_members(it.val, s, k) == -1) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Returns the JSON object that is all of p (n bytes), to be put by the caller, or NULL. */
+/* Returns the JSON object that is all of p (n bytes), to be put by the caller, or NULL.
+ * json.c's strict parser: RFC 8259 only, valid UTF-8, no NUL, no duplicate member at any
+ * level (json-c alone would keep the last of two "alg" members). */
 static json_object *
 parse_object(const unsigned char *p, size_t n)
 {
-    struct scan s = {.p = p, .len = n};
-    struct json_tokener *tok;
     json_object *o;
-    size_t k = 0;
 
-    if (n == 0 || p[0] != '{' || memchr(p, '\0', n) != NULL ||
-        !str_is_utf8((struct str){(const char *)p, n}) || scan_value(&s, 0) == -1 || s.i != n) {
-        return NULL;
-    }
-    if ((tok = json_tokener_new_ex(MAX_JSON_DEPTH + 1)) == NULL) {
-        return NULL;
-    }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    o = json_tokener_parse_ex(tok, (const char *)p, (int)n);
-    if (o != NULL &&
-        (json_tokener_get_error(tok) != json_tokener_success ||
-         json_tokener_get_parse_end(tok) != n || !json_object_is_type(o, json_type_object) ||
-         same_members(o, &s, &k) == -1 || k != s.nobj)) {
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(tok);
-    return o;
+    return js_parse_owned((struct str){(const char *)p, n}, &o) == JS_OK ? o : NULL;
 }
 
 /* The string member name of o as a str, or false if it is missing or not a string. */

@@ -19,7 +19,7 @@ struct entry {
     uint32_t hash;
     size_t len;
     char key[MAX_CACHE_KEY + 1];
-    unsigned char val[];
+    _Alignas(16) unsigned char val[]; /* callers may store structs */
 };
 
 struct lru {

@@ -16,8 +16,9 @@ struct lru;
 /* Returns an empty cache, or NULL if malloc fails (callers then run without one). */
 struct lru *lru_new(size_t max_entries, size_t max_bytes, uint64_t ttl_ms);
 void lru_free(struct lru *c);
-/* Returns the value of key (len in *len), valid until the next lru_ call, or NULL if
- * absent, expired at now_ms, or recorded under another generation. c may be NULL. */
+/* Returns the value of key (len in *len; aligned for any type), valid until the next lru_
+ * call, or NULL if absent, expired at now_ms, or recorded under another generation. c may
+ * be NULL. */
 const void *lru_get(struct lru *c, const char *key, uint64_t now_ms, uint64_t gen, size_t *len);
 /* Stores a copy of val under key with generation gen, evicting the least recently used
  * entries to stay in bounds. Does nothing when the value alone is over the byte bound or

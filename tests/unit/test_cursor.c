@@ -36,8 +36,9 @@ static void
 test_cursor_parse_refuses(void **state)
 {
     static const char *const raw[] = {
-        "1.6b0826ac7b8200fee708011",   "01.6b0826ac7b8200fee7080111", "-1.6b0826ac7b8200fee7080111",
-        ".6b0826ac7b8200fee7080111",   "1.6B0826AC7B8200FEE7080111",  "16b0826ac7b8200fee7080111",
+        "1.6b0826ac7b8200fee708011",   "01.6b0826ac7b8200fee7080111",
+        "-1.6b0826ac7b8200fee7080111", ".6b0826ac7b8200fee7080111",
+        "1.6B0826AC7B8200FEE7080111",  "16b0826ac7b8200fee7080111",
         "1.6b0826ac7b8200fee70801111", "99999999999999999999.6b0826ac7b8200fee7080111",
     };
     struct arena *a = arena_new(1 << 16);
@@ -53,9 +54,9 @@ test_cursor_parse_refuses(void **state)
     }
     assert_int_equal(cursor_parse(STR_LIT("!!!"), &key, id), -1);
     assert_int_equal(cursor_parse(STR_LIT(""), &key, id), -1);
-    assert_int_equal(cursor_parse(STR_LIT("MTcwMDAwMDAwMDAwMC42YjA4MjZhYzdiODIwMGZlZTcwODAxMTE="),
-                                  &key, id),
-                     -1); /* padding */
+    assert_int_equal(
+        cursor_parse(STR_LIT("MTcwMDAwMDAwMDAwMC42YjA4MjZhYzdiODIwMGZlZTcwODAxMTE="), &key, id),
+        -1); /* padding */
     arena_free(a);
 }
 

@@ -374,10 +374,11 @@ test_jwt_verify_rejects_trailing_garbage(void **state)
 {
     (void)state;
     assert_int_equal(verify(forge(HDR "x", PAYLOAD)), JWT_MALFORMED);
-    assert_int_equal(verify(forge(HDR " ", PAYLOAD)), JWT_MALFORMED);
-    assert_int_equal(verify(forge(" " HDR, PAYLOAD)), JWT_MALFORMED);
     assert_int_equal(verify(forge(HDR, PAYLOAD "{}")), JWT_MALFORMED);
-    assert_int_equal(verify(forge(HDR, PAYLOAD "\n")), JWT_MALFORMED);
+    assert_int_equal(verify(forge(HDR, PAYLOAD ",")), JWT_MALFORMED);
+    /* Whitespace around a JSON text is JSON (RFC 8259 section 2): signed, it verifies. */
+    assert_int_equal(verify(forge(HDR " ", PAYLOAD)), JWT_OK);
+    assert_int_equal(verify(forge(" " HDR, PAYLOAD "\n")), JWT_OK);
 }
 
 static void

@@ -51,7 +51,8 @@ key_pos(struct json_object *key, const char *field)
 {
     int i = 0;
 
-    json_object_object_foreach(key, k, v) {
+    json_object_object_foreach(key, k, v)
+    {
         (void)v;
         if (strcmp(k, field) == 0) {
             return i;
@@ -71,8 +72,8 @@ index_covers(struct json_object *idx, const struct query *q)
     if (!json_object_object_get_ex(idx, "key", &key)) {
         return 0;
     }
-    if (q->unique && (!json_object_object_get_ex(idx, "unique", &uniq) ||
-                      !json_object_get_boolean(uniq))) {
+    if (q->unique &&
+        (!json_object_object_get_ex(idx, "unique", &uniq) || !json_object_get_boolean(uniq))) {
         return 0;
     }
     for (i = 0; i < 3 && q->eq[i] != NULL; i++, neq++) {

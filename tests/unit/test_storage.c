@@ -143,9 +143,9 @@ test_container_sniff(void **state)
                                                             "ftypqt  ",
                                      12),
                      CONTAINER_MOV);
-    assert_int_equal(container_sniff((const unsigned char *)"\x1a\x45\xdf\xa3\x9f\x42\x82\x84webm",
-                                     12),
-                     CONTAINER_WEBM);
+    assert_int_equal(
+        container_sniff((const unsigned char *)"\x1a\x45\xdf\xa3\x9f\x42\x82\x84webm", 12),
+        CONTAINER_WEBM);
     assert_int_equal(
         container_sniff((const unsigned char *)"\x1a\x45\xdf\xa3\x9f\x42\x82\x88matroska", 16),
         CONTAINER_MKV);
