@@ -11,10 +11,13 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -129,6 +132,62 @@ test_storage_sweep_tmp(void **state)
     unlink(other);
 }
 
+/* A full disk: in a child with its own mount namespace, the media root becomes a 256 KiB
+ * tmpfs. Writing past it must say STORAGE_FULL, and aborting must leave nothing. Skipped
+ * where mounting is not allowed. */
+static int
+full_disk_child(void)
+{
+    struct config c = {0};
+    struct storage *s;
+    struct storage_upload u;
+    static char chunk[64 * 1024];
+    enum storage_status st = STORAGE_OK;
+    char err[256];
+    int i;
+
+    if (unshare(CLONE_NEWNS) == -1 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+        mount("tmpfs", root, "tmpfs", 0, "size=256k") == -1) {
+        return 77; /* skip */
+    }
+    snprintf(c.media_root, sizeof(c.media_root), "%s", root);
+    if ((s = storage_new(&c, err, sizeof(err))) == NULL ||
+        storage_upload_begin(s, VID, &u) != STORAGE_OK) {
+        return 1;
+    }
+    for (i = 0; i < 16 && st == STORAGE_OK; i++) {
+        st = storage_upload_write(&u, chunk, sizeof(chunk));
+    }
+    if (st != STORAGE_FULL) {
+        return 2;
+    }
+    storage_upload_abort(&u);
+    if (count_files("tmp") != 0 || count_files("videos") != 0) {
+        return 3;
+    }
+    storage_free(s);
+    return 0;
+}
+
+static void
+test_storage_upload_write_full_disk(void **state)
+{
+    int status;
+    pid_t pid;
+
+    (void)state;
+    if ((pid = fork()) == 0) {
+        _exit(full_disk_child());
+    }
+    assert_true(pid > 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void
 test_container_sniff(void **state)
 {
@@ -176,6 +235,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_storage_upload_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_upload_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_sweep_tmp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_storage_upload_write_full_disk, setup, teardown),
         cmocka_unit_test(test_container_sniff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
