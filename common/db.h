@@ -4,7 +4,7 @@
  * outage answers DB_UNAVAILABLE within about 3 s and the same client recovers when the
  * server is back. Queries for one collection live in db_<collection>.c; they all keep to
  * DESIGN.md section 4: single-document atomicity only, uniqueness decided by inserts, no
- * $elemMatch, no positional updates.
+ * element-match queries, no positional updates.
  */
 #ifndef STREMORA_DB_H
 #define STREMORA_DB_H
