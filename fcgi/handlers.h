@@ -32,8 +32,6 @@ int h_users_update_me(struct request *r);
 int h_users_password_me(struct request *r);
 /* Returns the JSON of u as its owner sees it (with email and role). NULL if a is full. */
 struct json_object *user_json(struct arena *a, const struct user *u);
-/* Drops every worker's cached copy of a user (after a write). */
-void user_cache_invalidate(struct request *r, const char *user_id_hex);
 
 /* videos.c */
 int h_videos_list(struct request *r);
@@ -51,8 +49,6 @@ bool video_writable_by(const struct video *v, const struct principal *who);
 /* Splits raw (comma-separated) into v's tags: trimmed, lower-cased, deduplicated. Returns
  * NULL, or the js_error code naming what is wrong. */
 const char *video_tags_add(struct arena *a, struct video *v, struct str raw);
-/* Drops every worker's cached copy of a video. */
-void video_cache_invalidate(struct request *r, const char *id_hex);
 
 /* videos_upload.c */
 int h_videos_create(struct request *r);
@@ -62,6 +58,18 @@ void videos_sweep(struct app *app);
 
 /* media.c */
 int h_media_auth(struct request *r);
+
+/* cache.c: cached hot GETs */
+#define CACHE_ETAG_LEN 18 /* '"' + 16 hex digits + '"' */
+/* Writes the LRU key of object id_hex of a kind ('u' user, 'v' video). */
+void cache_key(char out[MAX_CACHE_KEY + 1], char kind, const char *id_hex);
+/* Drops every worker's cached copy of an object (after a write). */
+void cache_invalidate(struct request *r, char kind, const char *id_hex);
+/* Writes the strong ETag of a JSON body. */
+void cache_etag(const char *body, char out[CACHE_ETAG_LEN + 1]);
+/* Answers 200 with body, or 304 when If-None-Match names etag. */
+int respond_etagged(struct request *r, struct str etag, const char *cache_control, const char *body,
+                    size_t len);
 
 /* body.c: JSON request bodies */
 /* Reads and strictly parses a JSON object body into *obj (owned by the arena). Returns

@@ -20,7 +20,6 @@
 #include "app.h"
 #include "arena.h"
 #include "bounds.h"
-#include "crypto.h"
 #include "db.h"
 #include "db_sessions.h"
 #include "db_users.h"
@@ -28,8 +27,6 @@
 #include "lru.h"
 #include "metrics.h"
 #include "pwhash.h"
-
-#define ETAG_LEN 18 /* '"' + 16 hex digits + '"' */
 
 struct json_object *
 user_json(struct arena *a, const struct user *u)
@@ -50,34 +47,12 @@ user_json(struct arena *a, const struct user *u)
     return o;
 }
 
-static void
-cache_key(char out[MAX_CACHE_KEY + 1], const char *id_hex)
-{
-    snprintf(out, MAX_CACHE_KEY + 1, "u:%.24s", id_hex);
-}
-
-void
-user_cache_invalidate(struct request *r, const char *id_hex)
-{
-    char key[MAX_CACHE_KEY + 1];
-
-    cache_key(key, id_hex);
-    metrics_gen_bump(r->app->shm, key);
-    lru_del(r->app->cache, key);
-}
-
 /* Answers with a cached "<etag>\n<json>" entry, or 304 when the client has that ETag. */
 static int
 respond_cached(struct request *r, const char *entry, size_t len)
 {
-    struct str inm = req_env(r, "HTTP_IF_NONE_MATCH");
-
-    respond_header(r, "ETag: %.*s", ETAG_LEN, entry);
-    respond_header(r, "Cache-Control: private, no-cache");
-    if (inm.len > 0 && (str_eq((struct str){entry, ETAG_LEN}, inm) || str_eq_cstr(inm, "*"))) {
-        return respond_empty(r, 304);
-    }
-    return respond_body(r, 200, "application/json", entry + ETAG_LEN + 1, len - ETAG_LEN - 1);
+    return respond_etagged(r, (struct str){entry, CACHE_ETAG_LEN}, "private, no-cache",
+                           entry + CACHE_ETAG_LEN + 1, len - CACHE_ETAG_LEN - 1);
 }
 
 /* GET /api/v1/users/me */
@@ -85,9 +60,7 @@ int
 h_users_get_me(struct request *r)
 {
     struct app *app = r->app;
-    char key[MAX_CACHE_KEY + 1], *entry;
-    unsigned char digest[CRYPTO_SHA256_LEN];
-    char hex[2 * CRYPTO_SHA256_LEN + 1];
+    char key[MAX_CACHE_KEY + 1], etag[CACHE_ETAG_LEN + 1], *entry;
     const char *json, *hit;
     bson_oid_t id;
     struct user u;
@@ -95,7 +68,7 @@ h_users_get_me(struct request *r)
     size_t len;
     enum db_status st;
 
-    cache_key(key, r->user.id);
+    cache_key(key, 'u', r->user.id);
     /* Read the generation before the database: a write that lands in between then makes
      * the entry we store stale at once, never fresh with old data. */
     gen = metrics_gen(app->shm, key);
@@ -114,9 +87,8 @@ h_users_get_me(struct request *r)
     if ((json = js_string(r->arena, user_json(r->arena, &u))) == NULL) {
         return -1;
     }
-    crypto_sha256(json, strlen(json), digest);
-    crypto_hex(digest, 8, hex);
-    if ((entry = arena_sprintf(r->arena, "\"%s\"\n%s", hex, json)) == NULL) {
+    cache_etag(json, etag);
+    if ((entry = arena_sprintf(r->arena, "%s\n%s", etag, json)) == NULL) {
         return -1;
     }
     len = strlen(entry);
@@ -165,7 +137,7 @@ h_users_update_me(struct request *r)
     }
     if (name != NULL || email != NULL) {
         st = db_users_update_profile(r->arena, r->app->db, &id, name, email);
-        user_cache_invalidate(r, r->user.id);
+        cache_invalidate(r, 'u', r->user.id);
         if (st == DB_DUPLICATE) {
             return respond_problem(r, PROB_EMAIL_TAKEN, NULL);
         }
@@ -238,6 +210,6 @@ h_users_password_me(struct request *r)
         (st = db_sessions_revoke_user(r->arena, r->app->db, &id, &family)) != DB_OK) {
         return respond_problem(r, st == DB_UNAVAILABLE ? PROB_DB_UNAVAILABLE : PROB_INTERNAL, NULL);
     }
-    user_cache_invalidate(r, r->user.id);
+    cache_invalidate(r, 'u', r->user.id);
     return respond_empty(r, 204);
 }

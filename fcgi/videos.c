@@ -22,7 +22,6 @@
 #include "app.h"
 #include "arena.h"
 #include "bounds.h"
-#include "crypto.h"
 #include "cursor.h"
 #include "db.h"
 #include "db_videos.h"
@@ -33,8 +32,6 @@
 #include "metrics.h"
 #include "slink.h"
 #include "storage.h"
-
-#define ETAG_LEN 18 /* '"' + 16 hex digits + '"' */
 
 static int
 db_problem(struct request *r, enum db_status st)
@@ -156,41 +153,19 @@ video_tags_add(struct arena *a, struct video *v, struct str raw)
     return NULL;
 }
 
-static void
-cache_key(char out[MAX_CACHE_KEY + 1], const char *id_hex)
-{
-    snprintf(out, MAX_CACHE_KEY + 1, "v:%.24s", id_hex);
-}
-
-void
-video_cache_invalidate(struct request *r, const char *id_hex)
-{
-    char key[MAX_CACHE_KEY + 1];
-
-    cache_key(key, id_hex);
-    metrics_gen_bump(r->app->shm, key);
-    lru_del(r->app->cache, key);
-}
-
 /*
  * A cache entry: "<visibility> <owner hex> <etag>\n<json>", fixed widths so that it is
  * read without parsing: visibility padded to 8, owner 24, etag 18.
  */
-#define ENTRY_HEAD (8 + 1 + 24 + 1 + ETAG_LEN + 1)
+#define ENTRY_HEAD (8 + 1 + 24 + 1 + CACHE_ETAG_LEN + 1)
 
 static int
 respond_entry(struct request *r, const char *e, size_t len)
 {
-    struct str inm = req_env(r, "HTTP_IF_NONE_MATCH");
-    struct str etag = {e + 34, ETAG_LEN};
-
-    respond_header(r, "ETag: %.*s", ETAG_LEN, etag.p);
-    respond_header(r, "Cache-Control: %s",
-                   strncmp(e, "public  ", 8) == 0 ? "public, no-cache" : "private, no-cache");
-    if (inm.len > 0 && (str_eq(etag, inm) || str_eq_cstr(inm, "*"))) {
-        return respond_empty(r, 304);
-    }
-    return respond_body(r, 200, "application/json", e + ENTRY_HEAD, len - ENTRY_HEAD);
+    return respond_etagged(r, (struct str){e + 34, CACHE_ETAG_LEN},
+                           strncmp(e, "public  ", 8) == 0 ? "public, no-cache"
+                                                          : "private, no-cache",
+                           e + ENTRY_HEAD, len - ENTRY_HEAD);
 }
 
 /* May the caller see a cached entry? The same rule as video_visible_to. */
@@ -208,8 +183,7 @@ int
 h_videos_get(struct request *r)
 {
     struct app *app = r->app;
-    char key[MAX_CACHE_KEY + 1], hex[2 * CRYPTO_SHA256_LEN + 1], *entry;
-    unsigned char digest[CRYPTO_SHA256_LEN];
+    char key[MAX_CACHE_KEY + 1], hex[25], etag[CACHE_ETAG_LEN + 1], *entry;
     struct str id_s = req_param(r, "id");
     uint64_t gen, now = (uint64_t)db_now_ms();
     const char *hit, *json;
@@ -222,7 +196,7 @@ h_videos_get(struct request *r)
         return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
     }
     snprintf(hex, sizeof(hex), "%.24s", id_s.p);
-    cache_key(key, hex);
+    cache_key(key, 'v', hex);
     gen = metrics_gen(app->shm, key); /* before the read: see users.c */
     if ((hit = lru_get(app->cache, key, now, gen, &len)) != NULL) {
         if (!entry_visible(hit, &r->user)) {
@@ -240,9 +214,8 @@ h_videos_get(struct request *r)
     if ((json = js_string(r->arena, video_json(r->arena, &v))) == NULL) {
         return -1;
     }
-    crypto_sha256(json, strlen(json), digest);
-    crypto_hex(digest, 8, hex);
-    entry = arena_sprintf(r->arena, "%-8s %s \"%s\"\n%s", v.visibility, v.owner_hex, hex, json);
+    cache_etag(json, etag);
+    entry = arena_sprintf(r->arena, "%-8s %s %s\n%s", v.visibility, v.owner_hex, etag, json);
     if (entry == NULL) {
         return -1;
     }
@@ -382,7 +355,7 @@ h_videos_update(struct request *r)
     v.updated_at = db_now_ms();
     if (mask != 0) {
         st = db_videos_update(r->arena, r->app->db, &v, mask);
-        video_cache_invalidate(r, v.id_hex);
+        cache_invalidate(r, 'v', v.id_hex);
         if (st == DB_NOT_FOUND) {
             return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
         }
@@ -410,7 +383,7 @@ h_videos_delete(struct request *r)
     /* The document first: once it is gone nothing links to the files, and files left by a
      * failure below are found by a sweep (a folder without a document). */
     st = db_videos_delete(r->arena, r->app->db, &v.id);
-    video_cache_invalidate(r, v.id_hex);
+    cache_invalidate(r, 'v', v.id_hex);
     if (st == DB_NOT_FOUND) {
         return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
     }
