@@ -391,7 +391,7 @@ db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
                        void (*gone)(void *ctx, const char *id_hex), void *ctx)
 {
     mongoc_collection_t *c = db_coll(a, db, "videos");
-    bson_t f = BSON_INITIALIZER, del;
+    bson_t f = BSON_INITIALIZER, del, reply;
     mongoc_cursor_t *cur;
     const bson_t *doc;
     bson_error_t e;
@@ -412,10 +412,12 @@ db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
         bson_init(&del);
         BSON_APPEND_OID(&del, "_id", &id);
         BSON_APPEND_UTF8(&del, "status", "uploading");
-        if (mongoc_collection_delete_one(c, &del, NULL, NULL, &e)) {
+        if (mongoc_collection_delete_one(c, &del, NULL, &reply, &e) &&
+            db_get_i64(&reply, "deletedCount", 0) == 1) { /* it did not commit meanwhile */
             bson_oid_to_string(&id, hex);
             gone(ctx, hex);
         }
+        bson_destroy(&reply);
         bson_destroy(&del);
     }
     if (mongoc_cursor_error(cur, &e)) {

@@ -1,8 +1,10 @@
 /*
  * storage_local.c - the local filesystem backend. Uploads stream into $MEDIA_ROOT/tmp/
- * (same filesystem as videos/, so rename is atomic) named <videoId>.<pid>, are fsync'd,
- * then renamed into videos/<id>/ and the folder fsync'd: a video's file is all there or
- * absent. A temp file whose pid is no longer alive belongs to a killed worker and is swept.
+ * (same filesystem as videos/, so rename is atomic) named <videoId>.<host tag>.<pid>, are
+ * fsync'd, then renamed into videos/<id>/ and the folder fsync'd: a video's file is all
+ * there or absent. A temp file of this host whose pid is no longer alive belongs to a
+ * killed worker and is swept; any temp file untouched for a day is swept too (another
+ * host's, or a pid that was reused).
  * nginx serves committed files from videos/ itself once the app has checked the link.
  */
 #include "storage.h"
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -23,11 +26,13 @@
 #include "log.h"
 
 #define MEDIA_DIR_MODE  0750
+#define TMP_STALE_SECS  (24 * 3600) /* a temp file untouched this long is abandoned */
 #define MEDIA_FILE_MODE 0640
 
 #define MEDIA_ROOT_MAX 2048 /* bytes of the media root's real path: leaves room below it */
 
 struct storage {
+    char host[9]; /* 8 hex digits of a hash of the host name: temp files say who writes */
     char root[MEDIA_ROOT_MAX];
     char tmp[MEDIA_ROOT_MAX + 8];
     char videos[MEDIA_ROOT_MAX + 8];
@@ -41,6 +46,20 @@ mkdir_p(const char *path)
     }
     log_errno("mkdir", path);
     return -1;
+}
+
+static void
+host_tag(char out[9])
+{
+    char name[256] = "localhost";
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    gethostname(name, sizeof(name) - 1);
+    for (i = 0; name[i] != '\0'; i++) {
+        h = (h ^ (unsigned char)name[i]) * 16777619u;
+    }
+    snprintf(out, 9, "%08x", h);
 }
 
 struct storage *
@@ -61,6 +80,7 @@ storage_new(const struct config *c, char *err, size_t errlen)
         return NULL;
     }
     memcpy(s->root, real, strlen(real) + 1);
+    host_tag(s->host);
     snprintf(s->tmp, sizeof(s->tmp), "%s/tmp", s->root);
     snprintf(s->videos, sizeof(s->videos), "%s/videos", s->root);
     if (mkdir_p(s->tmp) == -1 || mkdir_p(s->videos) == -1) {
@@ -90,7 +110,7 @@ storage_upload_begin(struct storage *s, const char *video_id, struct storage_upl
     u->s = s;
     u->fd = -1;
     snprintf(u->video_id, sizeof(u->video_id), "%s", video_id);
-    snprintf(u->tmp, sizeof(u->tmp), "%s/%.24s.%ld", s->tmp, video_id, (long)getpid());
+    snprintf(u->tmp, sizeof(u->tmp), "%s/%.24s.%s.%ld", s->tmp, video_id, s->host, (long)getpid());
     u->fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, MEDIA_FILE_MODE);
     if (u->fd == -1) {
         log_errno("open", u->tmp);
@@ -237,12 +257,28 @@ storage_has(struct storage *s, const char *video_id, const char *path)
     return access(p, R_OK) == 0;
 }
 
+/* Is the temp file name (<videoId>.<host tag>.<pid>) one of this host's dead writers? */
+static bool
+writer_is_dead(const struct storage *s, const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    char *end;
+    long pid;
+
+    if (dot == NULL || dot - name < 9 || strncmp(dot - 8, s->host, 8) != 0 || dot[-9] != '.') {
+        return false;
+    }
+    pid = strtol(dot + 1, &end, 10);
+    return *end == '\0' && pid > 0 && kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+}
+
 int
 storage_sweep_tmp(struct storage *s)
 {
     DIR *d = opendir(s->tmp);
     struct dirent *de;
     char path[MEDIA_ROOT_MAX + 320];
+    time_t now = time(NULL);
     int n = 0;
 
     if (d == NULL) {
@@ -250,19 +286,17 @@ storage_sweep_tmp(struct storage *s)
         return 0;
     }
     while ((de = readdir(d)) != NULL) {
-        const char *dot = strrchr(de->d_name, '.');
-        char *end;
-        long pid;
+        struct stat st;
 
-        if (dot == NULL || dot == de->d_name) {
+        if (de->d_name[0] == '.') {
             continue;
         }
-        pid = strtol(dot + 1, &end, 10);
-        if (*end != '\0' || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) {
-            continue; /* not ours, or its writer is alive */
-        }
         snprintf(path, sizeof(path), "%s/%s", s->tmp, de->d_name);
-        if (unlink(path) == 0) {
+        if (lstat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+            continue;
+        }
+        if ((writer_is_dead(s, de->d_name) || now - st.st_mtime > TMP_STALE_SECS) &&
+            unlink(path) == 0) {
             n++;
         }
     }

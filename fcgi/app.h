@@ -7,6 +7,7 @@
 #define STREMORA_FCGI_APP_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "config.h"
@@ -20,7 +21,8 @@ struct storage;
 struct app {
     struct config cfg;
     struct keyring keys;
-    time_t keys_mtime;        /* of cfg.key_file when loaded: a change reloads */
+    ino_t keys_ino; /* of cfg.key_file when loaded: a change reloads */
+    struct timespec keys_mtime;
     int64_t keys_checked_ms;  /* last stat of the key file */
     uint64_t keys_generation; /* bumped on reload: cached token checks become stale */
     struct db *db;

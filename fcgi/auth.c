@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -46,9 +47,13 @@ set_refresh_cookie(struct request *r, const char *token, uint64_t max_age)
                    token, (unsigned long long)max_age, r->https ? "; Secure" : "");
 }
 
-/* Starts (family NULL) or continues a session family for u and answers 200 with the pair. */
+/* Starts (family NULL) or continues a session family for u and answers 200 with the pair.
+ * Continuing from the presented token's hash: once the new session is stored, the presented
+ * one is read again, and if it was revoked meanwhile (logout, password change, reuse) the
+ * family is revoked again, the new session with it, and the answer is 401. */
 static int
-issue_tokens(struct request *r, const struct user *u, const bson_oid_t *family)
+issue_tokens(struct request *r, const struct user *u, const bson_oid_t *family,
+             const char *presented)
 {
     struct app *app = r->app;
     unsigned char raw[REFRESH_TOKEN_BYTES], digest[CRYPTO_SHA256_LEN], jti[16];
@@ -79,6 +84,17 @@ issue_tokens(struct request *r, const struct user *u, const bson_oid_t *family)
     s.expires_at = now + (int64_t)app->cfg.refresh_ttl * 1000;
     if ((st = db_sessions_insert(r->arena, app->db, &s)) != DB_OK) {
         return db_problem(r, st);
+    }
+    if (presented != NULL) {
+        struct session again;
+
+        if ((st = db_sessions_get_by_hash(r->arena, app->db, presented, &again)) != DB_OK ||
+            again.revoked) {
+            db_sessions_revoke_family(r->arena, app->db, &s.family_id);
+            return st == DB_OK || st == DB_NOT_FOUND
+                       ? respond_problem(r, PROB_INVALID_REFRESH_TOKEN, NULL)
+                       : db_problem(r, st);
+        }
     }
 
     snprintf(c.sub, sizeof(c.sub), "%s", u->id_hex);
@@ -218,7 +234,7 @@ h_auth_login(struct request *r)
     default:
         return -1;
     }
-    return issue_tokens(r, &u, NULL);
+    return issue_tokens(r, &u, NULL, NULL);
 }
 
 /* The refresh token from the body ({refreshToken}) or, without one, the cookie. Returns
@@ -280,11 +296,21 @@ h_auth_refresh(struct request *r)
     }
     if (!s.spent) {
         st = db_sessions_spend(r->arena, app->db, &s.id);
-        if (st == DB_CONFLICT) { /* another request spent it a moment ago: the grace case */
-            s.spent = true;
-            s.spent_at = now;
-        } else if (st != DB_OK) {
+        if (st == DB_CONFLICT) { /* spent or revoked a moment ago: read which */
+            char hash[sizeof(s.token_hash)];
+
+            memcpy(hash, s.token_hash, sizeof(hash));
+            st = db_sessions_get_by_hash(r->arena, app->db, hash, &s);
+            if (st == DB_NOT_FOUND || (st == DB_OK && s.revoked)) {
+                return respond_problem(r, PROB_INVALID_REFRESH_TOKEN, NULL);
+            }
+        }
+        if (st != DB_OK) {
             return db_problem(r, st);
+        }
+        if (!s.spent) {
+            s.spent = true; /* our own spend: the stored spentAt is now */
+            s.spent_at = now;
         }
     }
     if (s.spent && now - s.spent_at > (int64_t)app->cfg.refresh_grace * 1000) {
@@ -301,7 +327,7 @@ h_auth_refresh(struct request *r)
     if (st != DB_OK) {
         return db_problem(r, st);
     }
-    return issue_tokens(r, &u, &s.family_id);
+    return issue_tokens(r, &u, &s.family_id, s.token_hash);
 }
 
 /* The session family named by a bearer token's sid, if the token verifies. */
@@ -311,7 +337,7 @@ family_of_bearer(struct request *r, bson_oid_t *family)
     struct str auth = req_env(r, "HTTP_AUTHORIZATION"), tok;
     struct jwt_claims c;
 
-    if (!str_has_prefix(auth, "Bearer ")) {
+    if (auth.len < 7 || strncasecmp(auth.p, "Bearer ", 7) != 0) {
         return false;
     }
     tok = str_trim((struct str){auth.p + 7, auth.len - 7});

@@ -46,8 +46,9 @@ mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Reloads the key file on SIGHUP or when its mtime changes (checked at most once a
- * second). A bad file keeps the keys we have. */
+/* Reloads the key file on SIGHUP or when it changes (inode or mtime in ns, checked at most
+ * once a second: rotate-keys renames a new file into place). A bad file keeps the keys we
+ * have and is reported once, until it changes again. */
 static void
 maybe_reload_keys(struct app *app)
 {
@@ -55,25 +56,30 @@ maybe_reload_keys(struct app *app)
     struct keyring ring;
     struct stat st;
     char err[256];
+    size_t n;
 
     if (!reload_keys && now - app->keys_checked_ms < 1000) {
         return;
     }
     app->keys_checked_ms = now;
-    if (stat(app->cfg.key_file, &st) == -1 || (!reload_keys && st.st_mtime == app->keys_mtime)) {
+    if (stat(app->cfg.key_file, &st) == -1 || (!reload_keys && st.st_ino == app->keys_ino &&
+                                               st.st_mtim.tv_sec == app->keys_mtime.tv_sec &&
+                                               st.st_mtim.tv_nsec == app->keys_mtime.tv_nsec)) {
         return;
     }
     reload_keys = 0;
+    app->keys_ino = st.st_ino;
+    app->keys_mtime = st.st_mtim;
     if (keys_load(app->cfg.key_file, &ring, err, sizeof(err)) == -1) {
         log_ev(LOG_ERROR, "keys_reload_failed", "%s", err);
         return;
     }
+    n = ring.n;
     keys_fini(&app->keys);
     app->keys = ring;
     keys_fini(&ring); /* the copy in app->keys is the one kept */
     app->keys_generation++;
-    app->keys_mtime = st.st_mtime;
-    log_ev(LOG_INFO, "keys_reloaded", "%zu keys", ring.n);
+    log_ev(LOG_INFO, "keys_reloaded", "%zu keys", n);
 }
 
 /*
@@ -256,7 +262,8 @@ main(void)
         die(err);
     }
     if (stat(app.cfg.key_file, &st) == 0) {
-        app.keys_mtime = st.st_mtime;
+        app.keys_ino = st.st_ino;
+        app.keys_mtime = st.st_mtim;
     }
     if ((conn = http_conn_new()) == NULL) {
         die("cannot start libfcgi");

@@ -370,6 +370,7 @@ h_videos_create(struct request *r)
     char boundary[MAX_MP_BOUNDARY + 1], *buf;
     uint64_t len = 0, total = 0, max_body;
     enum mp_status st = MP_AGAIN;
+    int64_t started = db_now_ms(), elapsed;
     struct mp_parser *mp;
     struct upload *u;
     size_t blen;
@@ -402,6 +403,13 @@ h_videos_create(struct request *r)
         }
         if ((total += (uint64_t)k) > max_body) {
             stop(u, PROB_UPLOAD_TOO_LARGE, NULL, NULL);
+            return answer_failure(u);
+        }
+        /* A worker serves one request at a time: a client trickling bytes must not hold
+         * it for ever (nginx's client_body_timeout only ends a client that stops). */
+        elapsed = (db_now_ms() - started) / 1000;
+        if (elapsed > UPLOAD_RATE_GRACE && total < (uint64_t)elapsed * MIN_UPLOAD_RATE) {
+            stop(u, PROB_UPLOAD_TOO_SLOW, NULL, NULL);
             return answer_failure(u);
         }
         st = mp_feed(mp, buf, (size_t)k);

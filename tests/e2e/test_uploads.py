@@ -664,7 +664,7 @@ def test_uploads_create_worker_killed_midway(api, user, mp4, videos_coll, before
         s.sendall(_upload_head(mp4, b) + b"\x00" * (3 << 20))
         name = _wait_for_temp_file()[0]
         video_id, _, pid_s = name.partition(".")
-        pid = int(pid_s)
+        pid = int(pid_s.rsplit(".", 1)[-1])  # <videoId>.<host tag>.<pid>
         assert pid in pids_of_children(pool), f"temp file {name}: pid {pid} is not a worker of {pool}"
         docs = owner_docs(videos_coll, user["id"], status="uploading")
         assert [str(d["_id"]) for d in docs] == [video_id], docs

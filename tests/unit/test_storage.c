@@ -111,13 +111,20 @@ static void
 test_storage_sweep_tmp(void **state)
 {
     struct storage *s = *state;
-    char dead[160], live[160], other[160];
+    char dead[256], live[256], other[256], tmp[160], tag[9];
+    struct storage_upload u;
     FILE *f;
 
+    /* This host's tag, as an upload writes it: <videoId>.<tag>.<pid>. */
+    assert_int_equal(storage_upload_begin(s, VID, &u), STORAGE_OK);
+    snprintf(tmp, sizeof(tmp), "%s", strrchr(u.tmp, '/') + 1);
+    storage_upload_abort(&u);
+    snprintf(tag, sizeof(tag), "%.8s", tmp + 25);
     /* pid 2^22+1 is above the default pid_max: no such process. */
-    snprintf(dead, sizeof(dead), "%s/tmp/%s.4194305", root, VID);
-    snprintf(live, sizeof(live), "%s/tmp/%s.%ld", root, VID, (long)getpid());
-    snprintf(other, sizeof(other), "%s/tmp/notes.txt", root);
+    snprintf(dead, sizeof(dead), "%s/tmp/%s.%s.4194305", root, VID, tag);
+    snprintf(live, sizeof(live), "%s/tmp/%s.%s.%ld", root, VID, tag, (long)getpid());
+    /* Another host's file, or a name of no writer: only age removes them. */
+    snprintf(other, sizeof(other), "%s/tmp/%s.ffffffff.4194305", root, VID);
     assert_non_null(f = fopen(dead, "w"));
     fclose(f);
     assert_non_null(f = fopen(live, "w"));
