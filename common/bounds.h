@@ -12,13 +12,13 @@
 /* HTTP */
 #define MAX_JSON_BODY    (64u * 1024) /* bytes of a JSON request body */
 #define MAX_JSON_DEPTH   16           /* nesting levels of a JSON document */
-#define MAX_JSON_STRING  8192         /* bytes of one JSON string, after unescaping */
-#define MAX_JSON_MEMBERS 256          /* members of all objects in one document */
-#define MAX_ROUTE_PARAMS 4            /* {param} segments in one route pattern */
-#define MAX_PATH         2048         /* bytes of a request path */
-#define MAX_HEADER_VALUE 8192         /* bytes of one header value we parse */
-#define MAX_COOKIES      32           /* cookies in one Cookie header we look through */
-#define MAX_FIELD_ERRORS 16           /* entries in a problem's errors[] */
+#define MAX_JSON_STRING  20480 /* bytes of one JSON string, unescaped: >= 4 * MAX_DESCRIPTION */
+#define MAX_JSON_MEMBERS 256   /* members of all objects in one document */
+#define MAX_ROUTE_PARAMS 4     /* {param} segments in one route pattern */
+#define MAX_PATH         2048  /* bytes of a request path */
+#define MAX_HEADER_VALUE 8192  /* bytes of one header value we parse */
+#define MAX_COOKIES      32    /* cookies in one Cookie header we look through */
+#define MAX_FIELD_ERRORS 16    /* entries in a problem's errors[] */
 
 /* Accounts */
 #define MIN_USERNAME       3   /* bytes */

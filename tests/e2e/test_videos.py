@@ -472,6 +472,27 @@ def test_videos_update_empty_object_changes_nothing(api, user, make_video):
     }
 
 
+def test_videos_update_every_error_at_once(api, user, make_video):
+    # More errors than a problem lists (16): 15 unknown members plus tags, visibility and
+    # title. It once wrote past the handler's error array; now it is a plain 422.
+    v = make_video(user)
+    body = {f"x{i:02d}": 1 for i in range(15)}
+    body.update({"tags": 1, "visibility": "bogus", "title": "   "})
+    r = api.patch(one(v["id"]), token=user["access"], json=body)
+    p = assert_problem(r, 422, "validation_failed")
+    assert 1 <= len(p["errors"]) <= 16
+    assert {"field": "tags", "code": "wrong_type"} in p["errors"]
+    assert api.get(one(v["id"]), token=user["access"]).json()["title"] == v["title"]
+
+
+@pytest.mark.parametrize("desc", ["\u0436" * 5000, "\U0001f3ac" * 5000], ids=["2-byte", "4-byte"])
+def test_videos_update_longest_description_in_any_script(api, user, make_video, desc):
+    v = make_video(user)
+    r = api.patch(one(v["id"]), token=user["access"], json={"description": desc})
+    assert r.status_code == 200, describe(r)
+    assert r.json()["description"] == desc
+
+
 def test_videos_update_by_admin(api, user, admin, make_video):
     v = make_video(user, visibility="private")
     r = api.patch(one(v["id"]), token=admin["access"], json={"title": "Admin was here"})
