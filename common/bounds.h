@@ -49,8 +49,6 @@
 #define MAX_TAGS_FIELD      2048         /* bytes of all tags fields of one upload together */
 #define MAX_FIELD_BYTES     4            /* bytes per character when sizing field buffers (UTF-8) */
 #define MAX_UPLOAD_OVERHEAD (64u * 1024) /* multipart bytes beyond the file we allow */
-#define MIN_UPLOAD_RATE     (16u * 1024) /* bytes/s an upload must average after its grace */
-#define UPLOAD_RATE_GRACE   30           /* seconds before MIN_UPLOAD_RATE applies */
 #define MAX_LIST_LIMIT      100          /* items in one page of a list */
 #define MAX_QUERY_Q         100          /* characters of a search text */
 #define MAX_CURSOR          64           /* bytes of a list cursor */

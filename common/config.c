@@ -29,6 +29,8 @@ static const struct num_var num_vars[] = {
     {"STREMORA_CACHE_ENTRIES", offsetof(struct config, cache_entries), 10000, 0, 1000000},
     {"STREMORA_CACHE_BYTES", offsetof(struct config, cache_bytes), 8u << 20, 0, 1ull << 32},
     {"STREMORA_CACHE_TTL_MS", offsetof(struct config, cache_ttl_ms), 5000, 0, 3600000},
+    {"STREMORA_UPLOAD_MIN_RATE", offsetof(struct config, upload_min_rate), 16384, 0, 1ull << 30},
+    {"STREMORA_UPLOAD_GRACE", offsetof(struct config, upload_grace), 30, 1, 86400},
 };
 
 struct str_var {

@@ -28,6 +28,8 @@ struct config {
     uint64_t cache_entries;        /* STREMORA_CACHE_ENTRIES */
     uint64_t cache_bytes;          /* STREMORA_CACHE_BYTES */
     uint64_t cache_ttl_ms;         /* STREMORA_CACHE_TTL_MS */
+    uint64_t upload_min_rate;      /* STREMORA_UPLOAD_MIN_RATE: bytes/s after the grace */
+    uint64_t upload_grace;         /* STREMORA_UPLOAD_GRACE: seconds before the rate counts */
     enum log_level log_level;      /* STREMORA_LOG_LEVEL: debug, info, warn, error */
 };
 

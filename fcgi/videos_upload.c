@@ -408,7 +408,8 @@ h_videos_create(struct request *r)
         /* A worker serves one request at a time: a client trickling bytes must not hold
          * it for ever (nginx's client_body_timeout only ends a client that stops). */
         elapsed = (db_now_ms() - started) / 1000;
-        if (elapsed > UPLOAD_RATE_GRACE && total < (uint64_t)elapsed * MIN_UPLOAD_RATE) {
+        if (elapsed > (int64_t)r->app->cfg.upload_grace &&
+            total < (uint64_t)elapsed * r->app->cfg.upload_min_rate) {
             stop(u, PROB_UPLOAD_TOO_SLOW, NULL, NULL);
             return answer_failure(u);
         }

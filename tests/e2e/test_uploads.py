@@ -687,3 +687,26 @@ def test_uploads_create_worker_killed_midway(api, user, mp4, videos_coll, before
         wait_ready(timeout=30)
     assert_nothing_left(videos_coll, user["id"], before)
     assert read_pid("fcgi") == pool, "the pool itself was restarted"
+
+
+def test_uploads_create_too_slow(api, user, mp4, videos_coll, before):
+    # The test stack's STREMORA_UPLOAD_GRACE is 2 s: after it an upload must average
+    # 16 KiB/s, so a client trickling a byte every 0.4 s is dropped with 408.
+    b = new_boundary()
+
+    def trickle():
+        yield _upload_head(mp4, b)
+        for _ in range(15):  # about 6 s, well past the grace
+            time.sleep(0.4)
+            yield b"\x00"
+        yield f"\r\n--{b}--\r\n".encode()
+
+    started = time.monotonic()
+    try:
+        r = api.post(VIDEOS, data=trickle(), token=user["access"], timeout=30,
+                     headers={"Content-Type": f"multipart/form-data; boundary={b}"})
+    except requests.ConnectionError as e:
+        pytest.fail(f"the server cut the connection instead of answering 408: {e}")
+    assert_problem(r, 408, "upload_too_slow")
+    assert time.monotonic() - started < 20
+    assert_nothing_left(videos_coll, user["id"], before)
