@@ -31,6 +31,7 @@ static const struct num_var num_vars[] = {
     {"STREMORA_CACHE_TTL_MS", offsetof(struct config, cache_ttl_ms), 5000, 0, 3600000},
     {"STREMORA_UPLOAD_MIN_RATE", offsetof(struct config, upload_min_rate), 16384, 0, 1ull << 30},
     {"STREMORA_UPLOAD_GRACE", offsetof(struct config, upload_grace), 30, 1, 86400},
+    {"STREMORA_MAX_UPLOADS", offsetof(struct config, max_uploads), 3, 1, 64},
 };
 
 struct str_var {

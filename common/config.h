@@ -30,6 +30,7 @@ struct config {
     uint64_t cache_ttl_ms;         /* STREMORA_CACHE_TTL_MS */
     uint64_t upload_min_rate;      /* STREMORA_UPLOAD_MIN_RATE: bytes/s after the grace */
     uint64_t upload_grace;         /* STREMORA_UPLOAD_GRACE: seconds before the rate counts */
+    uint64_t max_uploads;          /* STREMORA_MAX_UPLOADS: read at once on one host */
     enum log_level log_level;      /* STREMORA_LOG_LEVEL: debug, info, warn, error */
 };
 

@@ -6,7 +6,10 @@
  */
 #include "metrics.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,6 +24,7 @@
 struct metrics_file {
     uint64_t magic;
     uint64_t gen[METRICS_GEN_SLOTS];
+    int32_t uploads[METRICS_UPLOAD_SLOTS]; /* pid of a worker reading an upload, or 0 */
 };
 
 struct metrics {
@@ -96,5 +100,54 @@ metrics_gen_bump(struct metrics *m, const char *key)
 {
     if (m != NULL) {
         __atomic_add_fetch(&m->f->gen[slot_of(key)], 1, __ATOMIC_RELEASE);
+    }
+}
+
+/* A slot is free when it holds 0 or the pid of a process that is gone (a killed worker). */
+static bool
+slot_is_free(int32_t pid)
+{
+    return pid == 0 || (kill((pid_t)pid, 0) == -1 && errno == ESRCH);
+}
+
+int
+metrics_upload_begin(struct metrics *m, unsigned max)
+{
+    int32_t me = (int32_t)getpid(), pid;
+    unsigned busy = 0;
+    int i, free_slot = -1;
+
+    if (m == NULL) {
+        return METRICS_NO_SLOT;
+    }
+    for (i = 0; i < METRICS_UPLOAD_SLOTS; i++) {
+        pid = __atomic_load_n(&m->f->uploads[i], __ATOMIC_ACQUIRE);
+        if (!slot_is_free(pid)) {
+            busy++;
+        } else if (free_slot == -1) {
+            free_slot = i;
+        }
+    }
+    if (busy >= max || free_slot == -1) {
+        return -1;
+    }
+    /* Two workers may race for the same free slot: the compare-and-swap decides; the loser
+     * looks again. Two may also both see busy == max - 1 and both start: one too many, for
+     * the length of one upload, which the cap tolerates. */
+    for (i = free_slot; i < METRICS_UPLOAD_SLOTS; i++) {
+        pid = __atomic_load_n(&m->f->uploads[i], __ATOMIC_ACQUIRE);
+        if (slot_is_free(pid) && __atomic_compare_exchange_n(&m->f->uploads[i], &pid, me, false,
+                                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+void
+metrics_upload_end(struct metrics *m, int slot)
+{
+    if (m != NULL && slot >= 0 && slot < METRICS_UPLOAD_SLOTS) {
+        __atomic_store_n(&m->f->uploads[slot], 0, __ATOMIC_RELEASE);
     }
 }

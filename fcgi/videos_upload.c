@@ -24,6 +24,7 @@
 #include "db_videos.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "multipart.h"
 #include "storage.h"
 
@@ -359,6 +360,40 @@ upload_init(struct request *r, struct upload *u)
            field_init(a, &u->tags, MAX_TAGS_FIELD) | field_init(a, &u->visibility, 16);
 }
 
+struct upload_slot {
+    struct metrics *m;
+    int slot;
+};
+
+static void
+upload_slot_free(void *p)
+{
+    struct upload_slot *s = p;
+
+    metrics_upload_end(s->m, s->slot);
+}
+
+/* Claims one of the host's STREMORA_MAX_UPLOADS upload slots until the request ends, so
+ * that uploads (a worker each, for as long as the body takes) leave workers for the API.
+ * Returns false when none is free. */
+static bool
+upload_slot_claim(struct request *r)
+{
+    struct upload_slot *s = arena_alloc(r->arena, sizeof(*s));
+
+    if (s == NULL) {
+        return true; /* degrade: uncounted */
+    }
+    s->m = r->app->shm;
+    if ((s->slot = metrics_upload_begin(s->m, (unsigned)r->app->cfg.max_uploads)) == -1) {
+        return false;
+    }
+    if (arena_defer(r->arena, upload_slot_free, s) == -1) {
+        metrics_upload_end(s->m, s->slot);
+    }
+    return true;
+}
+
 /* POST /api/v1/videos */
 int
 h_videos_create(struct request *r)
@@ -381,6 +416,9 @@ h_videos_create(struct request *r)
     max_body = r->app->cfg.max_upload + MAX_UPLOAD_OVERHEAD;
     if (cl.len > 0 && (str_to_u64(cl, 0, UINT64_MAX, &len) == -1 || len > max_body)) {
         return respond_problem(r, PROB_UPLOAD_TOO_LARGE, NULL);
+    }
+    if (!upload_slot_claim(r)) {
+        return respond_problem(r, PROB_TOO_MANY_UPLOADS, "Try again in a moment");
     }
     if ((u = arena_alloc(r->arena, sizeof(*u))) == NULL ||
         (mp = arena_alloc(r->arena, sizeof(*mp))) == NULL ||

@@ -710,3 +710,29 @@ def test_uploads_create_too_slow(api, user, mp4, videos_coll, before):
     assert_problem(r, 408, "upload_too_slow")
     assert time.monotonic() - started < 20
     assert_nothing_left(videos_coll, user["id"], before)
+
+
+def test_uploads_create_too_many_at_once(api, user, mp4, videos_coll, before):
+    # The test stack reads at most STREMORA_MAX_UPLOADS (3) uploads at once of its 4
+    # workers: with three held open, a fourth is refused and the API still answers.
+    socks = []
+    try:
+        for _ in range(3):
+            b = new_boundary()
+            s, _ = _open_upload(user["access"], b, content_length=50 << 20)
+            s.sendall(_upload_head(mp4, b) + b"\x00" * (1 << 20))
+            socks.append(s)
+        wait_until(lambda: len(tmp_files()) == 3, 10, "three uploads under way")
+        b = new_boundary()
+        r = api.post(VIDEOS, data=_upload_head(mp4, b) + f"\r\n--{b}--\r\n".encode(),
+                     token=user["access"], timeout=10,
+                     headers={"Content-Type": f"multipart/form-data; boundary={b}"})
+        assert_problem(r, 503, "too_many_uploads")
+        assert r.headers.get("Retry-After")
+        assert api.get("/api/v1/health").status_code == 200
+    finally:
+        for s in socks:
+            s.close()
+    wait_until(lambda: tmp_files() == [] and owner_docs(videos_coll, user["id"]) == [], 10,
+               "the three uploads to be undone")
+    assert_nothing_left(videos_coll, user["id"], before)
