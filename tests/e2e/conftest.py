@@ -542,6 +542,19 @@ def login(api, login_name, password, **kw):
     return api.post("/api/v1/auth/login", json={"login": login_name, "password": password}, **kw)
 
 
+def _signed_in(ident, doc):
+    """The test's view of a signed-in user: who it is and the login answer's tokens."""
+    return {
+        "username": ident["username"],
+        "email": ident["email"].lower(),
+        "password": ident["password"],
+        "access": doc["accessToken"],
+        "refresh": doc["refreshToken"],
+        "id": doc["user"]["id"],
+        "user": doc["user"],
+    }
+
+
 def create_user(api, **overrides):
     """Registers a fresh user, logs it in and returns
     {username, email, password, access, refresh, id, user}."""
@@ -552,15 +565,7 @@ def create_user(api, **overrides):
     r = login(api, ident["username"], ident["password"])
     assert r.status_code == 200, describe(r)
     doc = r.json()
-    return {
-        "username": ident["username"],
-        "email": ident["email"].lower(),
-        "password": ident["password"],
-        "access": doc["accessToken"],
-        "refresh": doc["refreshToken"],
-        "id": doc["user"]["id"],
-        "user": doc["user"],
-    }
+    return _signed_in(ident, doc)
 
 
 @pytest.fixture
@@ -875,15 +880,7 @@ def create_admin(api):
     assert r.status_code == 200, describe(r)
     doc = r.json()
     assert doc["user"]["role"] == "admin", doc
-    return {
-        "username": ident["username"],
-        "email": ident["email"].lower(),
-        "password": ident["password"],
-        "access": doc["accessToken"],
-        "refresh": doc["refreshToken"],
-        "id": doc["user"]["id"],
-        "user": doc["user"],
-    }
+    return _signed_in(ident, doc)
 
 
 @pytest.fixture
