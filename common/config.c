@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host.h"
 #include "str.h"
 
 #define CFG_LINE 4096 /* bytes of one line in the STREMORA_CONFIG file */
@@ -29,9 +30,8 @@ static const struct num_var num_vars[] = {
     {"STREMORA_CACHE_ENTRIES", offsetof(struct config, cache_entries), 10000, 0, 1000000},
     {"STREMORA_CACHE_BYTES", offsetof(struct config, cache_bytes), 8u << 20, 0, 1ull << 32},
     {"STREMORA_CACHE_TTL_MS", offsetof(struct config, cache_ttl_ms), 5000, 0, 3600000},
-    {"STREMORA_UPLOAD_MIN_RATE", offsetof(struct config, upload_min_rate), 16384, 0, 1ull << 30},
-    {"STREMORA_UPLOAD_GRACE", offsetof(struct config, upload_grace), 30, 1, 86400},
-    {"STREMORA_MAX_UPLOADS", offsetof(struct config, max_uploads), 3, 1, 64},
+    {"STREMORA_MAX_UPLOADS", offsetof(struct config, max_uploads), 3, 1, HOST_UPLOAD_SLOTS},
+    {"STREMORA_REQUEST_TIMEOUT", offsetof(struct config, request_timeout), 30, 1, 86400},
 };
 
 struct str_var {

@@ -20,7 +20,7 @@ struct config {
     char db_name[64];              /* STREMORA_DB_NAME */
     char key_file[PATH_MAX];       /* STREMORA_KEY_FILE */
     char media_root[PATH_MAX];     /* STREMORA_MEDIA_ROOT */
-    char shm_file[PATH_MAX];       /* STREMORA_SHM_FILE: metrics + cache generations */
+    char shm_file[PATH_MAX];       /* STREMORA_SHM_FILE: the host's shared file (host.h) */
     uint64_t max_upload;           /* STREMORA_MAX_UPLOAD: bytes of one upload */
     uint64_t link_ttl;             /* STREMORA_LINK_TTL: seconds a media link lives */
     uint64_t refresh_ttl;          /* STREMORA_REFRESH_TTL: seconds a refresh token lives */
@@ -28,9 +28,8 @@ struct config {
     uint64_t cache_entries;        /* STREMORA_CACHE_ENTRIES */
     uint64_t cache_bytes;          /* STREMORA_CACHE_BYTES */
     uint64_t cache_ttl_ms;         /* STREMORA_CACHE_TTL_MS */
-    uint64_t upload_min_rate;      /* STREMORA_UPLOAD_MIN_RATE: bytes/s after the grace */
-    uint64_t upload_grace;         /* STREMORA_UPLOAD_GRACE: seconds before the rate counts */
     uint64_t max_uploads;          /* STREMORA_MAX_UPLOADS: read at once on one host */
+    uint64_t request_timeout;      /* STREMORA_REQUEST_TIMEOUT: seconds before the watchdog */
     enum log_level log_level;      /* STREMORA_LOG_LEVEL: debug, info, warn, error */
 };
 

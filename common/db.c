@@ -1,11 +1,19 @@
 /*
  * db.c - the process's MongoDB client and the helpers every db_<collection>.c shares.
- * libmongoc's single-threaded client: serverSelectionTryOnce means a down server fails
- * the call at once (or after connectTimeoutMS), and the client tries again on a later
- * call, so the pool recovers without a restart.
+ * The client comes from a mongoc_client_pool_t of this process, popped once and kept:
+ * a pooled client never scans the topology in the caller's thread (background monitor
+ * threads do), so it never reaches the single-threaded scanner that deadlocks on a
+ * failed connection in Debian's libmongoc 1.23 (upstream CDRIVER-4666). A request that
+ * meets a down server waits at most serverSelectionTimeoutMS and fails; the monitors
+ * reconnect when the server is back, with no restart. While the monitors still see the
+ * server down after a failure (DB_FAIL_FAST_MS), requests fail at once instead of each
+ * waiting out a selection: a worker then answers 503 in microseconds and stays free for
+ * what needs no database (cached GETs).
  */
 #include "db.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +23,26 @@
 #include "config.h"
 #include "log.h"
 
+#define DB_FAIL_FAST_MS 5000 /* after a failure, how long "the monitors say down" is trusted */
+#define DB_HEARTBEAT_MS 1000 /* monitor checks: how soon a server that is back is seen */
+
 struct db {
-    mongoc_client_t *client;
+    mongoc_client_pool_t *pool;
+    mongoc_client_t *client; /* popped from pool at start, pushed back at the end */
     mongoc_database_t *database;
 };
 
 static bool mongoc_ready;
+static int64_t failed_at_ms; /* monotonic time of the last DB_UNAVAILABLE; 0 if none */
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 set_default_ms(mongoc_uri_t *uri, const char *option, int32_t ms)
@@ -28,6 +50,22 @@ set_default_ms(mongoc_uri_t *uri, const char *option, int32_t ms)
     if (!mongoc_uri_has_option(uri, option)) {
         mongoc_uri_set_option_as_int32(uri, option, ms);
     }
+}
+
+/* Pops the client, which starts the pool's monitor threads. They start with every signal
+ * blocked, so that the process's signals (SIGALRM, SIGHUP, libfcgi's SIGUSR1) always
+ * reach the thread that runs requests, whose blocking calls they must interrupt. */
+static mongoc_client_t *
+pop_client(mongoc_client_pool_t *pool)
+{
+    sigset_t all, old;
+    mongoc_client_t *client;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    client = mongoc_client_pool_pop(pool);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return client;
 }
 
 struct db *
@@ -48,23 +86,32 @@ db_new(const struct config *c, char *err, size_t errlen)
     set_default_ms(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 2000);
     set_default_ms(uri, MONGOC_URI_CONNECTTIMEOUTMS, 2000);
     set_default_ms(uri, MONGOC_URI_SOCKETTIMEOUTMS, 5000);
+    set_default_ms(uri, MONGOC_URI_HEARTBEATFREQUENCYMS, DB_HEARTBEAT_MS);
     /* One worker's retries must not stretch an outage past the 3 s promise. */
     mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYREADS, false);
     mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, false);
+    /* A single-threaded process uses one client; the pool is for its monitors. */
+    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_MAXPOOLSIZE, 1);
     if ((db = calloc(1, sizeof(*db))) == NULL) {
         mongoc_uri_destroy(uri);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    db->client = mongoc_client_new_from_uri_with_error(uri, &e);
+    db->pool = mongoc_client_pool_new_with_error(uri, &e);
     mongoc_uri_destroy(uri);
-    if (db->client == NULL) {
+    if (db->pool == NULL) {
         snprintf(err, errlen, "MONGODB_URI: %s", e.message);
         free(db);
         return NULL;
     }
-    mongoc_client_set_error_api(db->client, MONGOC_ERROR_API_VERSION_2);
-    mongoc_client_set_appname(db->client, "stremora");
+    mongoc_client_pool_set_error_api(db->pool, MONGOC_ERROR_API_VERSION_2);
+    mongoc_client_pool_set_appname(db->pool, "stremora");
+    if ((db->client = pop_client(db->pool)) == NULL) {
+        snprintf(err, errlen, "MONGODB_URI: cannot make a client");
+        mongoc_client_pool_destroy(db->pool);
+        free(db);
+        return NULL;
+    }
     db->database = mongoc_client_get_database(db->client, c->db_name);
     return db;
 }
@@ -76,7 +123,8 @@ db_free(struct db *db)
         return;
     }
     mongoc_database_destroy(db->database);
-    mongoc_client_destroy(db->client);
+    mongoc_client_pool_push(db->pool, db->client);
+    mongoc_client_pool_destroy(db->pool);
     free(db);
 }
 
@@ -86,11 +134,37 @@ coll_destroy(void *p)
     mongoc_collection_destroy(p);
 }
 
-mongoc_collection_t *
-db_coll(struct arena *a, struct db *db, const char *name)
+/* True if a command failed for want of a server lately and every server the monitors know
+ * of is still down: another attempt would only wait out serverSelectionTimeoutMS. */
+static bool
+is_known_down(struct db *db)
 {
-    mongoc_collection_t *c = mongoc_database_get_collection(db->database, name);
+    mongoc_server_description_t **sds;
+    bool down = true;
+    size_t i, n = 0;
 
+    if (failed_at_ms == 0 || mono_ms() - failed_at_ms > DB_FAIL_FAST_MS) {
+        return false;
+    }
+    sds = mongoc_client_get_server_descriptions(db->client, &n);
+    for (i = 0; i < n; i++) {
+        down &= strcmp(mongoc_server_description_type(sds[i]), "Unknown") == 0;
+    }
+    mongoc_server_descriptions_destroy_all(sds, n);
+    return down;
+}
+
+mongoc_collection_t *
+db_coll(struct arena *a, struct db *db, const char *name, enum db_status *st)
+{
+    mongoc_collection_t *c;
+
+    if (is_known_down(db)) {
+        *st = DB_UNAVAILABLE;
+        return NULL;
+    }
+    *st = DB_ERROR;
+    c = mongoc_database_get_collection(db->database, name);
     if (c != NULL && arena_defer(a, coll_destroy, c) == -1) {
         mongoc_collection_destroy(c);
         return NULL;
@@ -120,16 +194,17 @@ enum db_status
 db_find_one(struct arena *a, struct db *db, const char *coll, const bson_t *filter,
             const bson_t **out)
 {
-    mongoc_collection_t *c = db_coll(a, db, coll);
+    enum db_status st;
+    mongoc_collection_t *c = db_coll(a, db, coll, &st);
     bson_t opts = BSON_INITIALIZER, *copy;
     mongoc_cursor_t *cur;
     const bson_t *doc;
     bson_error_t e;
-    enum db_status st = DB_NOT_FOUND;
 
     if (c == NULL) {
-        return DB_ERROR;
+        return st;
     }
+    st = DB_NOT_FOUND;
     BSON_APPEND_INT64(&opts, "limit", 1);
     cur = mongoc_collection_find_with_opts(c, filter, &opts, NULL);
     if (mongoc_cursor_next(cur, &doc)) {
@@ -169,6 +244,7 @@ db_status_of(const bson_error_t *e, const char *what)
     }
     if (e->domain == MONGOC_ERROR_SERVER_SELECTION || e->domain == MONGOC_ERROR_STREAM ||
         (e->domain == MONGOC_ERROR_CLIENT && e->code == MONGOC_ERROR_CLIENT_AUTHENTICATE)) {
+        failed_at_ms = mono_ms();
         log_ev(LOG_WARN, "db_unavailable", "%s: %s", what, e->message);
         return DB_UNAVAILABLE;
     }
@@ -184,6 +260,9 @@ db_ping(struct db *db)
     bson_error_t e;
     bool ok;
 
+    if (is_known_down(db)) {
+        return DB_UNAVAILABLE;
+    }
     BSON_APPEND_INT32(&cmd, "ping", 1);
     ok = mongoc_database_command_simple(db->database, &cmd, NULL, NULL, &e);
     bson_destroy(&cmd);

@@ -1,5 +1,6 @@
 /*
- * db.h - MongoDB through libmongoc: one client per process, made after fork (each worker
+ * db.h - MongoDB through libmongoc: one client per process, popped from the process's own
+ * client pool (whose monitor threads watch the server) and made after fork (each worker
  * calls db_new itself). The URI gets short timeouts unless it sets its own, so a database
  * outage answers DB_UNAVAILABLE within about 3 s and the same client recovers when the
  * server is back. Queries for one collection live in db_<collection>.c; they all keep to
@@ -31,13 +32,14 @@ enum db_status {
 
 struct db;
 
-/* Returns a client for c's URI and database, or NULL with a reason in err. Does not
- * connect: the first command does. */
+/* Returns a client for c's URI and database, or NULL with a reason in err. Never waits
+ * for the server: the pool's monitors connect in the background. */
 struct db *db_new(const struct config *c, char *err, size_t errlen);
 void db_free(struct db *db);
 
-/* Returns the named collection, released with the arena; NULL if the arena is full. */
-mongoc_collection_t *db_coll(struct arena *a, struct db *db, const char *name);
+/* Returns the named collection, released with the arena; NULL with *st DB_UNAVAILABLE
+ * while the server is known to be down (fail fast), or DB_ERROR if the arena is full. */
+mongoc_collection_t *db_coll(struct arena *a, struct db *db, const char *name, enum db_status *st);
 /* Returns an empty bson_t released with the arena, or NULL. */
 bson_t *db_bson_new(struct arena *a);
 /* Finds the first document of coll matching filter; *out (released with the arena) is it.

@@ -12,13 +12,14 @@
 enum db_status
 db_sessions_insert(struct arena *a, struct db *db, struct session *s)
 {
-    mongoc_collection_t *c = db_coll(a, db, "sessions");
+    enum db_status cst;
+    mongoc_collection_t *c = db_coll(a, db, "sessions", &cst);
     bson_t doc = BSON_INITIALIZER;
     bson_error_t e;
     enum db_status st = DB_OK;
 
     if (c == NULL) {
-        return DB_ERROR;
+        return c == NULL ? cst : DB_ERROR;
     }
     bson_oid_init(&s->id, NULL);
     BSON_APPEND_OID(&doc, "_id", &s->id);
@@ -66,7 +67,8 @@ static enum db_status
 update(struct arena *a, struct db *db, const bson_t *filter, const bson_t *set, bool many,
        int64_t *matched)
 {
-    mongoc_collection_t *c = db_coll(a, db, "sessions");
+    enum db_status cst;
+    mongoc_collection_t *c = db_coll(a, db, "sessions", &cst);
     bson_t upd = BSON_INITIALIZER, reply;
     bson_error_t e;
     enum db_status st = DB_OK;
@@ -74,7 +76,7 @@ update(struct arena *a, struct db *db, const bson_t *filter, const bson_t *set, 
 
     if (c == NULL) {
         bson_destroy(&upd);
-        return DB_ERROR;
+        return c == NULL ? cst : DB_ERROR;
     }
     BSON_APPEND_DOCUMENT(&upd, "$set", set);
     ok = many ? mongoc_collection_update_many(c, filter, &upd, NULL, &reply, &e)

@@ -90,13 +90,14 @@ which_taken(struct arena *a, struct db *db, const struct user *u)
 enum db_status
 db_users_insert(struct arena *a, struct db *db, struct user *u, const char **taken)
 {
-    mongoc_collection_t *c = db_coll(a, db, "users");
+    enum db_status cst;
+    mongoc_collection_t *c = db_coll(a, db, "users", &cst);
     bson_t doc = BSON_INITIALIZER;
     bson_error_t e;
     enum db_status st = DB_OK;
 
     if (c == NULL) {
-        return DB_ERROR;
+        return c == NULL ? cst : DB_ERROR;
     }
     bson_oid_init(&u->id, NULL);
     bson_oid_to_string(&u->id, u->id_hex);
@@ -122,7 +123,8 @@ db_users_insert(struct arena *a, struct db *db, struct user *u, const char **tak
 static enum db_status
 update_set(struct arena *a, struct db *db, const bson_oid_t *id, bson_t *set)
 {
-    mongoc_collection_t *c = db_coll(a, db, "users");
+    enum db_status cst;
+    mongoc_collection_t *c = db_coll(a, db, "users", &cst);
     bson_t f = BSON_INITIALIZER, upd = BSON_INITIALIZER, reply;
     bson_error_t e;
     enum db_status st = DB_OK;
@@ -130,7 +132,7 @@ update_set(struct arena *a, struct db *db, const bson_oid_t *id, bson_t *set)
     if (c == NULL) {
         bson_destroy(&f);
         bson_destroy(&upd);
-        return DB_ERROR;
+        return c == NULL ? cst : DB_ERROR;
     }
     BSON_APPEND_OID(&f, "_id", id);
     BSON_APPEND_DATE_TIME(set, "updatedAt", db_now_ms());

@@ -91,13 +91,14 @@ append_tags(bson_t *b, const struct video *v)
 enum db_status
 db_videos_insert(struct arena *a, struct db *db, const struct video *v)
 {
-    mongoc_collection_t *c = db_coll(a, db, "videos");
+    enum db_status cst;
+    mongoc_collection_t *c = db_coll(a, db, "videos", &cst);
     bson_t doc = BSON_INITIALIZER;
     bson_error_t e;
     enum db_status st = DB_OK;
 
     if (c == NULL) {
-        return DB_ERROR;
+        return c == NULL ? cst : DB_ERROR;
     }
     BSON_APPEND_OID(&doc, "_id", &v->id);
     BSON_APPEND_OID(&doc, "ownerId", &v->owner_id);
@@ -124,14 +125,15 @@ db_videos_insert(struct arena *a, struct db *db, const struct video *v)
 static enum db_status
 update_one(struct arena *a, struct db *db, const bson_t *filter, const bson_t *set)
 {
-    mongoc_collection_t *c = db_coll(a, db, "videos");
+    enum db_status cst;
+    mongoc_collection_t *c = db_coll(a, db, "videos", &cst);
     bson_t upd = BSON_INITIALIZER, reply;
     bson_error_t e;
     enum db_status st = DB_OK;
 
     if (c == NULL) {
         bson_destroy(&upd);
-        return DB_ERROR;
+        return c == NULL ? cst : DB_ERROR;
     }
     BSON_APPEND_DOCUMENT(&upd, "$set", set);
     if (!mongoc_collection_update_one(c, filter, &upd, NULL, &reply, &e)) {
@@ -212,13 +214,14 @@ db_videos_update(struct arena *a, struct db *db, const struct video *v, unsigned
 enum db_status
 db_videos_delete(struct arena *a, struct db *db, const bson_oid_t *id)
 {
-    mongoc_collection_t *c = db_coll(a, db, "videos");
+    enum db_status cst;
+    mongoc_collection_t *c = db_coll(a, db, "videos", &cst);
     bson_t f = BSON_INITIALIZER, reply;
     bson_error_t e;
     enum db_status st = DB_OK;
 
     if (c == NULL) {
-        return DB_ERROR;
+        return c == NULL ? cst : DB_ERROR;
     }
     BSON_APPEND_OID(&f, "_id", id);
     if (!mongoc_collection_delete_one(c, &f, NULL, &reply, &e)) {
@@ -337,7 +340,8 @@ enum db_status
 db_videos_list(struct arena *a, struct db *db, const struct video_query *q, struct video **out,
                size_t *n)
 {
-    mongoc_collection_t *c = db_coll(a, db, "videos");
+    enum db_status cst;
+    mongoc_collection_t *c = db_coll(a, db, "videos", &cst);
     bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort;
     mongoc_cursor_t *cur;
     const bson_t *doc;
@@ -346,7 +350,7 @@ db_videos_list(struct arena *a, struct db *db, const struct video_query *q, stru
 
     *n = 0;
     if (c == NULL || (*out = arena_calloc(a, q->limit + 1, sizeof(**out))) == NULL) {
-        return DB_ERROR;
+        return c == NULL ? cst : DB_ERROR;
     }
     build_list_filter(q, &f);
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
@@ -390,7 +394,8 @@ enum db_status
 db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
                        void (*gone)(void *ctx, const char *id_hex), void *ctx)
 {
-    mongoc_collection_t *c = db_coll(a, db, "videos");
+    enum db_status cst;
+    mongoc_collection_t *c = db_coll(a, db, "videos", &cst);
     bson_t f = BSON_INITIALIZER, del, reply;
     mongoc_cursor_t *cur;
     const bson_t *doc;
@@ -398,7 +403,7 @@ db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
     enum db_status st = DB_OK;
 
     if (c == NULL) {
-        return DB_ERROR;
+        return c == NULL ? cst : DB_ERROR;
     }
     BSON_APPEND_UTF8(&f, "status", "uploading");
     cur = mongoc_collection_find_with_opts(c, &f, NULL, NULL);

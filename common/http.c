@@ -20,6 +20,7 @@
 #include "arena.h"
 #include "json.h"
 #include "log.h"
+#include "watchdog.h"
 
 extern char **environ;
 
@@ -307,11 +308,17 @@ req_read(struct request *r, void *buf, size_t n)
         do {
             k = read(STDIN_FILENO, buf, (size_t)chunk);
         } while (k == -1 && errno == EINTR);
+        if (k > 0) {
+            watchdog_kick();
+        }
         return k;
     }
     chunk = FCGX_GetStr(buf, chunk, r->conn->fcgi.in);
     if (chunk == 0 && FCGX_GetError(r->conn->fcgi.in) != 0) {
         return -1;
+    }
+    if (chunk > 0) {
+        watchdog_kick(); /* the body is arriving: the request is not stuck */
     }
     return chunk;
 }
@@ -542,6 +549,24 @@ int
 respond_problem(struct request *r, enum prob p, const char *detail)
 {
     return send_problem(r, p, problem_object(r, p, detail));
+}
+
+int
+respond_refusal(struct request *r, enum prob p, const char *detail)
+{
+    const struct problem *pr = problem_get(p);
+    const char *body = js_string(r->arena, problem_object(r, p, detail));
+
+    if (body == NULL) {
+        return -1;
+    }
+    r->code = pr->code;
+    respond_header(r, "X-Stremora-Status: %d", pr->status);
+    respond_header(r, "X-Stremora-Problem: %s", body);
+    if (pr->status == 401) {
+        respond_header(r, "WWW-Authenticate: Bearer");
+    }
+    return respond_body(r, pr->status == 401 ? 401 : 403, NULL, NULL, 0);
 }
 
 int

@@ -113,6 +113,10 @@ int respond_body(struct request *r, int status, const char *content_type, const 
 int respond_empty(struct request *r, int status);
 /* RFC 9457 problem details; detail NULL uses the row's title. */
 int respond_problem(struct request *r, enum prob p, const char *detail);
+/* Refuses an nginx auth_request subrequest (nginx tells only 2xx, 401 and 403 apart):
+ * answers 401 or 403 with the problem's own status in X-Stremora-Status and its JSON in
+ * X-Stremora-Problem, from which nginx answers the client (nginx-conf/snippets). */
+int respond_refusal(struct request *r, enum prob p, const char *detail);
 /* 422-style problem with errors: [{field, code}]. */
 int respond_problem_errors(struct request *r, enum prob p, const struct js_error *errs,
                            size_t nerrs);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bounds.h"
+#include "str.h"
 
 struct entry {
     struct entry *hnext;       /* bucket chain */
@@ -31,17 +32,6 @@ struct lru {
     uint64_t ttl_ms;
     uint64_t hits, misses;
 };
-
-static uint32_t
-fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-
-    for (; *s != '\0'; s++) {
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    }
-    return h;
-}
 
 struct lru *
 lru_new(size_t max_entries, size_t max_bytes, uint64_t ttl_ms)
@@ -144,7 +134,7 @@ lru_get(struct lru *c, const char *key, uint64_t now_ms, uint64_t gen, size_t *l
     if (c == NULL || strlen(key) > MAX_CACHE_KEY) {
         return NULL;
     }
-    slot = find_slot(c, key, fnv1a(key));
+    slot = find_slot(c, key, str_hash(str_from(key)));
     if ((e = *slot) == NULL) {
         c->misses++;
         return NULL;
@@ -169,7 +159,7 @@ lru_del(struct lru *c, const char *key)
     if (c == NULL || strlen(key) > MAX_CACHE_KEY) {
         return;
     }
-    slot = find_slot(c, key, fnv1a(key));
+    slot = find_slot(c, key, str_hash(str_from(key)));
     if (*slot != NULL) {
         remove_entry(c, slot);
     }
@@ -193,7 +183,7 @@ lru_put(struct lru *c, const char *key, const void *val, size_t len, uint64_t no
     if ((e = malloc(sizeof(*e) + len)) == NULL) {
         return; /* degrade: serve without caching */
     }
-    h = fnv1a(key);
+    h = str_hash(str_from(key));
     memcpy(e->key, key, klen + 1);
     memcpy(e->val, val, len);
     e->len = len;

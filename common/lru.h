@@ -2,7 +2,7 @@
  * lru.h - a worker's cache of metadata (users, videos) as ready-made bytes: bounded in
  * entries and bytes, each entry valid for a TTL (other hosts' writes show within it) and
  * only while the object's generation number is the one recorded at insert (this host's
- * writes show at once; see metrics.h). Values are copied in and out: nothing from a
+ * writes show at once; see host.h). Values are copied in and out: nothing from a
  * request's arena is kept.
  */
 #ifndef STREMORA_LRU_H

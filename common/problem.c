@@ -27,7 +27,6 @@ static const struct problem problems[PROB__MAX] = {
     [PROB_UPLOAD_TOO_LARGE] = {413, "upload_too_large", "Upload too large"},
     [PROB_INVALID_MULTIPART] = {400, "invalid_multipart", "Malformed multipart body"},
     [PROB_UPLOAD_INCOMPLETE] = {400, "upload_incomplete", "The upload ended early"},
-    [PROB_UPLOAD_TOO_SLOW] = {408, "upload_too_slow", "The upload is too slow"},
     [PROB_TOO_MANY_UPLOADS] = {503, "too_many_uploads", "Too many uploads at once"},
     [PROB_STORAGE_FULL] = {507, "storage_full", "No space left for media"},
     [PROB_INVALID_QUERY] = {400, "invalid_query", "Invalid query parameter"},

@@ -24,6 +24,7 @@
 #include "arena.h"
 #include "config.h"
 #include "log.h"
+#include "str.h"
 
 #define MEDIA_DIR_MODE  0750
 #define TMP_STALE_SECS  (24 * 3600) /* a temp file untouched this long is abandoned */
@@ -52,14 +53,9 @@ static void
 host_tag(char out[9])
 {
     char name[256] = "localhost";
-    uint32_t h = 2166136261u;
-    size_t i;
 
     gethostname(name, sizeof(name) - 1);
-    for (i = 0; name[i] != '\0'; i++) {
-        h = (h ^ (unsigned char)name[i]) * 16777619u;
-    }
-    snprintf(out, 9, "%08x", h);
+    snprintf(out, 9, "%08x", str_hash(str_from(name)));
 }
 
 struct storage *

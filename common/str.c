@@ -164,3 +164,15 @@ str_utf8_len(struct str s)
     }
     return n;
 }
+
+uint32_t
+str_hash(struct str s)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < s.len; i++) {
+        h = (h ^ (unsigned char)s.p[i]) * 16777619u;
+    }
+    return h;
+}

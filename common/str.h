@@ -41,5 +41,7 @@ int str_to_u64(struct str s, uint64_t min, uint64_t max, uint64_t *out);
 bool str_is_utf8(struct str s);
 /* Returns the number of code points in s, which must be valid UTF-8. */
 size_t str_utf8_len(struct str s);
+/* Returns the 32-bit FNV-1a hash of s's bytes (tables, not security). */
+uint32_t str_hash(struct str s);
 
 #endif

@@ -15,7 +15,7 @@
 
 struct db;
 struct lru;
-struct metrics;
+struct host;
 struct storage;
 
 struct app {
@@ -27,7 +27,7 @@ struct app {
     uint64_t keys_generation; /* bumped on reload: cached token checks become stale */
     struct db *db;
     struct lru *cache;
-    struct metrics *shm;
+    struct host *host; /* the host's shared file: cache generations, worker rows, upload slots */
     struct storage *storage;
 };
 

@@ -20,6 +20,7 @@
 #include "account.h"
 #include "app.h"
 #include "arena.h"
+#include "bearer.h"
 #include "bounds.h"
 #include "crypto.h"
 #include "db.h"
@@ -334,17 +335,10 @@ h_auth_refresh(struct request *r)
 static bool
 family_of_bearer(struct request *r, bson_oid_t *family)
 {
-    struct str auth = req_env(r, "HTTP_AUTHORIZATION"), tok;
-    struct jwt_claims c;
+    struct principal who;
+    enum prob why;
 
-    if (auth.len < 7 || strncasecmp(auth.p, "Bearer ", 7) != 0) {
-        return false;
-    }
-    tok = str_trim((struct str){auth.p + 7, auth.len - 7});
-    if (jwt_verify(&r->app->keys, tok, db_now_ms() / 1000, &c) != JWT_OK) {
-        return false;
-    }
-    return db_oid_parse(str_from(c.sid), family) == 0;
+    return bearer_get(r, &who, &why) == BEARER_OK && db_oid_parse(str_from(who.sid), family) == 0;
 }
 
 /* POST /api/v1/auth/logout */

@@ -1,6 +1,6 @@
 /*
  * cache.c - what the handlers with a cached hot GET (users.c, videos.c) share: the LRU key
- * of an object, invalidation on every worker of the host (metrics.h generations), strong
+ * of an object, invalidation on every worker of the host (host.h generations), strong
  * ETags over the JSON body, and the 200/304 answer. The entries themselves are each
  * handler's own format.
  */
@@ -11,8 +11,8 @@
 
 #include "app.h"
 #include "crypto.h"
+#include "host.h"
 #include "lru.h"
-#include "metrics.h"
 
 void
 cache_key(char out[MAX_CACHE_KEY + 1], char kind, const char *id_hex)
@@ -26,7 +26,7 @@ cache_invalidate(struct request *r, char kind, const char *id_hex)
     char key[MAX_CACHE_KEY + 1];
 
     cache_key(key, kind, id_hex);
-    metrics_gen_bump(r->app->shm, key);
+    host_gen_bump(r->app->host, key);
     lru_del(r->app->cache, key);
 }
 

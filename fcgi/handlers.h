@@ -51,6 +51,7 @@ bool video_writable_by(const struct video *v, const struct principal *who);
 const char *video_tags_add(struct arena *a, struct video *v, struct str raw);
 
 /* videos_upload.c */
+int h_videos_precheck(struct request *r);
 int h_videos_create(struct request *r);
 struct app;
 /* Start-up sweep: temp files of dead writers, uploads abandoned for a day. */

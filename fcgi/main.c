@@ -1,10 +1,12 @@
 /*
  * main.c - stremora-fcgi: start-up, the accept loop, and the middleware that runs from
- * the matched route's row (body limit, access token) before its handler. One request at
- * a time; everything a request allocates lives in one arena, reset after the response.
- * Start-up exits with one line naming what is wrong; once the loop runs, nothing exits:
- * a handler's failure answers 500 and the loop goes on (multiwatch gives up on children
- * that crash in a loop).
+ * the matched route's row (body limit, access token through bearer.c) before its handler.
+ * One request at a time; everything a request allocates lives in one arena, reset after
+ * the response. Start-up exits with one line naming what is wrong; once the loop runs,
+ * nothing exits: a handler's failure answers 500 and the loop goes on (multiwatch gives up
+ * on children that crash in a loop). The one exception is the watchdog (watchdog.h): a
+ * request still running at STREMORA_REQUEST_TIMEOUT ends the process, which multiwatch
+ * replaces, so a worker blocked for good costs one request, never the pool.
  */
 #include <signal.h>
 #include <stddef.h>
@@ -16,17 +18,18 @@
 
 #include "app.h"
 #include "arena.h"
+#include "bearer.h"
 #include "bounds.h"
 #include "db.h"
 #include "handlers.h"
+#include "host.h"
 #include "http.h"
-#include "jwt.h"
 #include "keys.h"
 #include "log.h"
 #include "lru.h"
-#include "metrics.h"
 #include "route.h"
 #include "storage.h"
+#include "watchdog.h"
 
 static volatile sig_atomic_t reload_keys;
 
@@ -44,6 +47,24 @@ mono_us(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Opens what the workers of this host share (host.h); a pool worker takes a row there.
+ * A one-request run from a shell shares the caches' generations and the upload slots too.
+ * Without the file the worker still serves correctly: caches fall back to their TTL,
+ * uploads and workers go uncounted. */
+static void
+host_join(struct app *app, bool pool_worker)
+{
+    char err[512];
+
+    if ((app->host = host_open(app->cfg.shm_file, err, sizeof(err))) == NULL) {
+        log_ev(LOG_WARN, "host_file_unavailable", "%s", err);
+        return;
+    }
+    if (pool_worker) {
+        host_worker_join(app->host);
+    }
 }
 
 /* Reloads the key file on SIGHUP or when it changes (inode or mtime in ns, checked at most
@@ -82,92 +103,6 @@ maybe_reload_keys(struct app *app)
     log_ev(LOG_INFO, "keys_reloaded", "%zu keys", n);
 }
 
-/*
- * Verified tokens are remembered in the LRU under their signature, with the token's exact
- * bytes and claims: a client's next request with the same token costs a lookup and a
- * compare instead of a JWT parse (~13 us, the largest part of a hot GET). A hit still
- * checks expiry; a key reload (keys_generation) makes every entry stale.
- */
-struct token_entry {
-    struct jwt_claims claims;
-    size_t len;
-    char token[MAX_JWT];
-};
-
-static enum jwt_status
-verify_token(struct request *r, struct str tok, struct jwt_claims *c)
-{
-    struct app *app = r->app;
-    const struct token_entry *hit;
-    struct token_entry e;
-    struct str sig;
-    const char *dot;
-    char key[MAX_CACHE_KEY + 1];
-    int64_t now = db_now_ms();
-    enum jwt_status st;
-    size_t len;
-
-    dot = tok.len > 0 ? memrchr(tok.p, '.', tok.len) : NULL;
-    sig = dot != NULL ? (struct str){dot + 1, tok.len - (size_t)(dot + 1 - tok.p)} : STR_NULL;
-    if (tok.len <= MAX_JWT && sig.len > 0 && sig.len + 2 <= MAX_CACHE_KEY) {
-        snprintf(key, sizeof(key), "t:%.*s", (int)sig.len, sig.p);
-        hit = lru_get(app->cache, key, (uint64_t)now, app->keys_generation, &len);
-        if (hit != NULL && hit->len == tok.len && memcmp(hit->token, tok.p, tok.len) == 0) {
-            if (now / 1000 > hit->claims.exp + JWT_LEEWAY) {
-                return JWT_EXPIRED;
-            }
-            *c = hit->claims;
-            return JWT_OK;
-        }
-    } else {
-        key[0] = '\0';
-    }
-    if ((st = jwt_verify(&app->keys, tok, now / 1000, c)) == JWT_OK && key[0] != '\0') {
-        memset(&e, 0, offsetof(struct token_entry, token));
-        e.claims = *c;
-        e.len = tok.len;
-        memcpy(e.token, tok.p, tok.len);
-        lru_put(app->cache, key, &e, offsetof(struct token_entry, token) + tok.len, (uint64_t)now,
-                app->keys_generation);
-    }
-    return st;
-}
-
-/* Verifies the bearer token and fills r->user. Returns 0, or -1 after answering 401/403. */
-static int
-authenticate(struct request *r, enum route_auth need)
-{
-    struct str auth = req_env(r, "HTTP_AUTHORIZATION"), tok;
-    struct jwt_claims c;
-    enum jwt_status st;
-
-    if (auth.p == NULL) {
-        if (need == AUTH_OPTIONAL) {
-            return 0;
-        }
-        respond_problem(r, PROB_MISSING_TOKEN, NULL);
-        return -1;
-    }
-    if (auth.len > MAX_JWT + 7 || auth.len < 7 || strncasecmp(auth.p, "Bearer ", 7) != 0) {
-        respond_problem(r, PROB_INVALID_TOKEN, "Use Authorization: Bearer <token>");
-        return -1;
-    }
-    tok = str_trim((struct str){auth.p + 7, auth.len - 7});
-    if ((st = verify_token(r, tok, &c)) != JWT_OK) {
-        respond_problem(r, st == JWT_EXPIRED ? PROB_TOKEN_EXPIRED : PROB_INVALID_TOKEN, NULL);
-        return -1;
-    }
-    r->user.authenticated = true;
-    memcpy(r->user.id, c.sub, sizeof(r->user.id));
-    memcpy(r->user.role, c.role, sizeof(r->user.role));
-    memcpy(r->user.sid, c.sid, sizeof(r->user.sid));
-    if (need == AUTH_ADMIN && strcmp(c.role, "admin") != 0) {
-        respond_problem(r, PROB_FORBIDDEN, "Administrators only");
-        return -1;
-    }
-    return 0;
-}
-
 static void
 dispatch(struct request *r)
 {
@@ -199,7 +134,8 @@ dispatch(struct request *r)
         respond_problem(r, PROB_BODY_TOO_LARGE, NULL);
         return;
     }
-    if (rt->auth != AUTH_NONE && authenticate(r, rt->auth) == -1) {
+    watchdog_arm(http_method_name(r->method), rt->pattern, r->request_id);
+    if (rt->auth != AUTH_NONE && bearer_require(r, rt->auth) == -1) {
         return;
     }
     if (rt->handler(r) == -1 && !r->responded) {
@@ -277,27 +213,31 @@ main(void)
     if ((arena = arena_new(MAX_REQ_ARENA)) == NULL) {
         die("out of memory");
     }
-    /* Degrade rather than refuse: without them the worker still serves correctly. */
+    /* Degrade rather than refuse: without it the worker still serves correctly. */
     app.cache = lru_new(app.cfg.cache_entries, app.cfg.cache_bytes, app.cfg.cache_ttl_ms);
-    if (!http_is_cgi(conn)) {
-        app.shm = metrics_open(app.cfg.shm_file);
-    }
+    host_join(&app, !http_is_cgi(conn));
     if (!http_is_cgi(conn)) {
         videos_sweep(&app);
     }
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, on_sighup);
+    if (watchdog_init((unsigned)app.cfg.request_timeout) == -1) {
+        die("cannot install the request watchdog");
+    }
 
     r.arena = arena;
     r.app = &app;
     while (http_accept(conn, &r) == 0) {
         int64_t t0 = mono_us();
 
+        host_worker_busy(app.host, t0 / 1000);
         log_set_request(r.request_id);
         maybe_reload_keys(&app);
         dispatch(&r);
         access_line(&r, mono_us() - t0); /* before finish: it frees the params */
         http_finish(conn);
+        watchdog_disarm();
+        host_worker_busy(app.host, 0);
         log_set_request(NULL);
         arena_reset(arena);
         r.arena = arena;
@@ -305,7 +245,7 @@ main(void)
     }
     arena_free(arena);
     lru_free(app.cache);
-    metrics_close(app.shm);
+    host_close(app.host);
     storage_free(app.storage);
     db_free(app.db);
     http_conn_free(conn);

@@ -27,7 +27,9 @@ const struct route routes[] = {
     {METHOD_DELETE, "/api/v1/videos/{id}", h_videos_delete, AUTH_TOKEN, BODY_NONE},
     {METHOD_GET, "/api/v1/videos/{id}/playback", h_videos_playback, AUTH_OPTIONAL, BODY_NONE},
 
+    /* Internal: nginx's auth_request subrequests (not reachable from outside). */
     {METHOD_GET, "/media-auth/{token}/{id}/{path*}", h_media_auth, AUTH_NONE, BODY_NONE},
+    {METHOD_POST, "/upload-check/videos", h_videos_precheck, AUTH_NONE, BODY_NONE},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

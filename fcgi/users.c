@@ -5,7 +5,7 @@
  *   POST  /api/v1/users/me/password  {currentPassword, newPassword} -> 204
  * GET is the hot path: the access token is verified without the database and the user
  * comes from this worker's LRU, whose entries the writes here invalidate on every worker of
- * the host (metrics.h generations). Changing the password revokes every other session's
+ * the host (host.h generations). Changing the password revokes every other session's
  * refresh tokens; their access tokens lapse within JWT_ACCESS_TTL.
  */
 #include "handlers.h"
@@ -23,9 +23,9 @@
 #include "db.h"
 #include "db_sessions.h"
 #include "db_users.h"
+#include "host.h"
 #include "json.h"
 #include "lru.h"
-#include "metrics.h"
 #include "pwhash.h"
 
 struct json_object *
@@ -71,7 +71,7 @@ h_users_get_me(struct request *r)
     cache_key(key, 'u', r->user.id);
     /* Read the generation before the database: a write that lands in between then makes
      * the entry we store stale at once, never fresh with old data. */
-    gen = metrics_gen(app->shm, key);
+    gen = host_gen(app->host, key);
     if ((hit = lru_get(app->cache, key, now, gen, &len)) != NULL) {
         return respond_cached(r, hit, len);
     }

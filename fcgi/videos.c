@@ -25,11 +25,11 @@
 #include "cursor.h"
 #include "db.h"
 #include "db_videos.h"
+#include "host.h"
 #include "json.h"
 #include "keys.h"
 #include "log.h"
 #include "lru.h"
-#include "metrics.h"
 #include "slink.h"
 #include "storage.h"
 
@@ -197,7 +197,7 @@ h_videos_get(struct request *r)
     }
     snprintf(hex, sizeof(hex), "%.24s", id_s.p);
     cache_key(key, 'v', hex);
-    gen = metrics_gen(app->shm, key); /* before the read: see users.c */
+    gen = host_gen(app->host, key); /* before the read: see users.c */
     if ((hit = lru_get(app->cache, key, now, gen, &len)) != NULL) {
         if (!entry_visible(hit, &r->user)) {
             return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);

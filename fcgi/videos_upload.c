@@ -1,35 +1,44 @@
 /*
  * videos_upload.c - uploads (DESIGN.md sections 5 and 7).
+ *   POST /upload-check/videos  internal: nginx's auth_request before it takes the body of
+ *        POST /api/v1/videos: token, Content-Type and Content-Length, from the headers
+ *        alone (204, or a refusal nginx turns into the problem)
  *   POST /api/v1/videos  multipart/form-data: file part "video"; fields title (1-200),
  *        description (<= 5000), tags (repeated or comma-separated), visibility -> 201 video
- * The body streams: nginx passes it unbuffered, mp_ parses it in fixed memory, the file's
- * first bytes must be a container we accept before anything is written, and the bytes go
- * to a temp file while being hashed. Order, so that a failure at any point leaves no video
- * behind: insert the document as "uploading" (never listed or served), write the temp
- * file, fsync, rename into place, then mark the video "processing". A failure undoes what
- * was done; a killed worker's leftovers are swept at the next start (videos_sweep).
+ * A worker never waits for a client: nginx takes the whole body (to a temp file) before
+ * the pool sees the request, so however slowly people upload, a worker reads at disk
+ * speed; the check above refuses what it can before anyone sends a byte. Then mp_ parses
+ * the body in fixed memory, the file's first bytes must be a container we accept before
+ * anything is written, and the bytes go to a temp file while being hashed. Order, so that a failure
+ * at any point leaves no video behind: insert the document as "uploading" (never listed or served),
+ * write the temp file, fsync, rename into place, then mark the video "processing". A failure undoes
+ * what was done; a killed worker's leftovers are swept at the next start (videos_sweep).
  */
 #include "handlers.h"
 
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
 #include "app.h"
 #include "arena.h"
+#include "bearer.h"
 #include "bounds.h"
 #include "container.h"
 #include "crypto.h"
 #include "db.h"
 #include "db_videos.h"
+#include "host.h"
 #include "json.h"
 #include "log.h"
-#include "metrics.h"
 #include "multipart.h"
 #include "storage.h"
 
-#define UPLOAD_READ  (256u * 1024)        /* bytes read from nginx at a time */
-#define UPLOAD_STALE (24LL * 3600 * 1000) /* ms after which an "uploading" video is dead */
+#define UPLOAD_READ         (256u * 1024)        /* bytes read from nginx at a time */
+#define UPLOAD_SLOT_WAIT_MS 20000                /* longest wait for a free upload slot */
+#define UPLOAD_SLOT_POLL_MS 20                   /* how often a waiting upload looks again */
+#define UPLOAD_STALE        (24LL * 3600 * 1000) /* ms after which an "uploading" video is dead */
 
 enum part { PART_NONE, PART_FILE, PART_TITLE, PART_DESCRIPTION, PART_TAGS, PART_VISIBILITY };
 
@@ -361,7 +370,7 @@ upload_init(struct request *r, struct upload *u)
 }
 
 struct upload_slot {
-    struct metrics *m;
+    struct host *host;
     int slot;
 };
 
@@ -370,28 +379,63 @@ upload_slot_free(void *p)
 {
     struct upload_slot *s = p;
 
-    metrics_upload_end(s->m, s->slot);
+    host_upload_release(s->host, s->slot);
 }
 
 /* Claims one of the host's STREMORA_MAX_UPLOADS upload slots until the request ends, so
- * that uploads (a worker each, for as long as the body takes) leave workers for the API.
- * Returns false when none is free. */
+ * that uploads (a worker each, for as long as reading the body takes) leave workers for
+ * the API. The body is already whole in nginx's temp file, so refusing it now would throw
+ * away the client's whole transfer: when every slot is taken (uploads that finished at the
+ * same moment), wait for one, for at most UPLOAD_SLOT_WAIT_MS. Returns false when none
+ * came free. */
 static bool
 upload_slot_claim(struct request *r)
 {
     struct upload_slot *s = arena_alloc(r->arena, sizeof(*s));
+    struct timespec nap = {0, UPLOAD_SLOT_POLL_MS * 1000000L};
+    int64_t waited = 0;
 
     if (s == NULL) {
         return true; /* degrade: uncounted */
     }
-    s->m = r->app->shm;
-    if ((s->slot = metrics_upload_begin(s->m, (unsigned)r->app->cfg.max_uploads)) == -1) {
-        return false;
+    s->host = r->app->host;
+    while ((s->slot = host_upload_claim(s->host, (unsigned)r->app->cfg.max_uploads)) == -1) {
+        if (waited >= UPLOAD_SLOT_WAIT_MS ||
+            waited >= (int64_t)r->app->cfg.request_timeout * 1000 / 2) {
+            return false;
+        }
+        nanosleep(&nap, NULL);
+        waited += UPLOAD_SLOT_POLL_MS;
     }
     if (arena_defer(r->arena, upload_slot_free, s) == -1) {
-        metrics_upload_end(s->m, s->slot);
+        host_upload_release(s->host, s->slot);
     }
     return true;
+}
+
+/* POST /upload-check/videos: nginx's auth_request for an upload, before the body (internal).
+ * UPLOAD_LENGTH is the upload's Content-Length (empty when it is sent chunked). */
+int
+h_videos_precheck(struct request *r)
+{
+    char boundary[MAX_MP_BOUNDARY + 1];
+    struct str cl = req_env(r, "UPLOAD_LENGTH");
+    struct principal who;
+    enum prob why;
+    uint64_t len = 0;
+    size_t blen;
+
+    if (bearer_get(r, &who, &why) != BEARER_OK) {
+        return respond_refusal(r, why, NULL);
+    }
+    if (mp_boundary_parse(req_env(r, "CONTENT_TYPE"), boundary, sizeof(boundary), &blen) == -1) {
+        return respond_refusal(r, PROB_UNSUPPORTED_MEDIA_TYPE, "Send multipart/form-data");
+    }
+    if (cl.len > 0 && (str_to_u64(cl, 0, UINT64_MAX, &len) == -1 ||
+                       len > r->app->cfg.max_upload + MAX_UPLOAD_OVERHEAD)) {
+        return respond_refusal(r, PROB_UPLOAD_TOO_LARGE, NULL);
+    }
+    return respond_empty(r, 204);
 }
 
 /* POST /api/v1/videos */
@@ -405,7 +449,6 @@ h_videos_create(struct request *r)
     char boundary[MAX_MP_BOUNDARY + 1], *buf;
     uint64_t len = 0, total = 0, max_body;
     enum mp_status st = MP_AGAIN;
-    int64_t started = db_now_ms(), elapsed;
     struct mp_parser *mp;
     struct upload *u;
     size_t blen;
@@ -441,14 +484,6 @@ h_videos_create(struct request *r)
         }
         if ((total += (uint64_t)k) > max_body) {
             stop(u, PROB_UPLOAD_TOO_LARGE, NULL, NULL);
-            return answer_failure(u);
-        }
-        /* A worker serves one request at a time: a client trickling bytes must not hold
-         * it for ever (nginx's client_body_timeout only ends a client that stops). */
-        elapsed = (db_now_ms() - started) / 1000;
-        if (elapsed > (int64_t)r->app->cfg.upload_grace &&
-            total < (uint64_t)elapsed * r->app->cfg.upload_min_rate) {
-            stop(u, PROB_UPLOAD_TOO_SLOW, NULL, NULL);
             return answer_failure(u);
         }
         st = mp_feed(mp, buf, (size_t)k);

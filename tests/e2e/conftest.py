@@ -56,6 +56,7 @@ MONGODB_URI = os.environ.get("STREMORA_MONGODB_URI") or (
 DB_NAME = os.environ.get("STREMORA_DB_NAME", "stremora")
 STACK = _path_env("STREMORA_STACK", "tools/stack")
 CTL = _path_env("STREMORA_CTL", "build/stremoractl")
+FCGI = CTL.parent / "stremora-fcgi"  # the same build as stremoractl (build/ or build/asan/)
 REFRESH_GRACE = float(os.environ.get("STREMORA_REFRESH_GRACE", "2"))
 
 REFRESH_COOKIE = "stremora_refresh"
@@ -152,6 +153,23 @@ def stack(*args, timeout=60):
     )
     assert p.returncode == 0, f"{STACK} {' '.join(args)} exited {p.returncode}: {p.stderr[-2000:]}"
     return p
+
+
+@functools.lru_cache(maxsize=1)
+def stack_env():
+    """The settings the stack's workers run with (tools/stack env), as a dict."""
+    out = stack("env").stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def cgi_env(method, uri, **extra):
+    """The environment of a one-request run of stremora-fcgi from a shell (CGI mode) with
+    the stack's settings."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    env.update(stack_env())
+    env.update(REQUEST_METHOD=method, REQUEST_URI=uri, GATEWAY_INTERFACE="CGI/1.1")
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
 
 
 def pids_of_children(ppid):
@@ -927,6 +945,50 @@ def assert_nothing_left(coll, owner_id, dirs_before):
     assert tmp_files() == [], f"temp files left behind: {tmp_files()}"
     new = video_dirs() - dirs_before
     assert not new, f"video folders left behind: {sorted(new)}"
+
+
+class HeldUpload:
+    """An upload in progress, as a worker reads one: stremora-fcgi run from a shell (CGI mode)
+    on an upload whose body comes from a pipe the test holds open. It inserts the
+    "uploading" document, writes the temp file, holds an upload slot, and waits for more.
+    (Through nginx an upload reaches a worker only once its body is whole.) end() closes the
+    pipe: the upload ends incomplete and undoes itself. kill() SIGKILLs it like a crash;
+    clean_up() then removes what it left, as the pool's sweep would."""
+
+    def __init__(self, token, data, title="Pending"):
+        b = new_boundary()
+        head = (
+            f'--{b}\r\nContent-Disposition: form-data; name="title"\r\n\r\n{title}\r\n'
+            f'--{b}\r\nContent-Disposition: form-data; name="video"; filename="c.mp4"\r\n'
+            "Content-Type: video/mp4\r\n\r\n"
+        ).encode() + data
+        env = cgi_env("POST", VIDEOS, CONTENT_TYPE=f"multipart/form-data; boundary={b}",
+                      CONTENT_LENGTH=len(head) + (10 << 20), HTTP_AUTHORIZATION=f"Bearer {token}")
+        self.p = subprocess.Popen([str(FCGI)], env=env, stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.p.stdin.write(head)
+        self.p.stdin.flush()
+
+    def temp_file(self):
+        """The name of its temp file in $MEDIA_ROOT/tmp/ (<videoId>.<host tag>.<pid>), or None."""
+        return next((n for n in tmp_files() if n.endswith(f".{self.p.pid}")), None)
+
+    def end(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
+
+    def kill(self):
+        self.p.kill()
+        self.p.wait(timeout=10)
+        self.p.stdin.close()
+
+    def clean_up(self, coll):
+        from bson import ObjectId
+
+        name = self.temp_file()
+        if name is not None:
+            (MEDIA / "tmp" / name).unlink(missing_ok=True)
+            coll.delete_one({"_id": ObjectId(name.partition(".")[0]), "status": "uploading"})
 
 
 # --- signed links ----------------------------------------------------------------------------

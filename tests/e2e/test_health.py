@@ -3,7 +3,7 @@
 The answers with the database stopped are in test_faults.py.
 """
 
-from conftest import assert_problem, describe, media_type
+from conftest import assert_problem, describe, media_type, pids_of_children, read_pid
 
 
 def test_health_get_ok(api):
@@ -29,7 +29,11 @@ def test_health_ready_ok(api):
     r = api.get("/api/v1/health/ready")
     assert r.status_code == 200, describe(r)
     assert media_type(r) == "application/json", describe(r)
-    assert r.json() == {"status": "ready"}
+    doc = r.json()
+    assert set(doc) == {"status", "workers"} and doc["status"] == "ready", doc
+    workers = len(pids_of_children(read_pid("fcgi")))
+    # This request's worker is busy; the others wait for requests.
+    assert doc["workers"] == {"alive": workers, "busy": 1, "answering": workers}, doc
 
 
 def test_health_ready_post_is_method_not_allowed(api):

@@ -10,6 +10,8 @@ import hashlib
 import os
 import signal
 import socket
+import subprocess
+import threading
 import time
 import uuid
 
@@ -18,6 +20,8 @@ import requests
 
 from conftest import (
     BASE_URL,
+    Api,
+    HeldUpload,
     MAX_UPLOAD,
     MEDIA,
     UPLOAD_OVERHEAD,
@@ -630,47 +634,121 @@ def test_uploads_create_file_over_limit_within_body_allowance(api, user, mp4, vi
     assert_nothing_left(videos_coll, user["id"], before)
 
 
-def _wait_for_temp_file(timeout=10):
-    return wait_until(lambda: tmp_files(), timeout, "the upload's temp file to appear")
+def _workers_busy(api):
+    """How many of the pool's workers are serving a request (this one included)."""
+    r = api.get("/api/v1/health/ready")
+    assert r.status_code == 200, describe(r)
+    return r.json()["workers"]["busy"]
 
 
 def test_uploads_create_client_disconnects_midway(api, user, mp4, videos_coll, before):
+    # nginx takes the body before the pool sees it: a client that goes away midway never
+    # reached a worker, and leaves nothing behind.
     b = new_boundary()
     s, _ = _open_upload(user["access"], b, content_length=50 << 20)
     try:
         s.sendall(_upload_head(mp4, b) + b"\x00" * (1 << 20))
-        # The upload is under way: an "uploading" document and a temp file exist.
-        _wait_for_temp_file()
-        docs = wait_until(lambda: owner_docs(videos_coll, user["id"], status="uploading"), 5,
-                          "the uploading document")
-        assert docs[0]["title"] == "" and len(docs) == 1
+        assert not _readable(s, 0.5), "answered before the body was sent"
+        assert _workers_busy(api) == 1, "a worker is held by an upload still being sent"
+        assert tmp_files() == [] and owner_docs(videos_coll, user["id"]) == []
     finally:
         s.close()
-
-    def cleaned():
-        return tmp_files() == [] and owner_docs(videos_coll, user["id"], status="uploading") == []
-
-    wait_until(cleaned, 10, "the temp file and the uploading document to go")
     assert_nothing_left(videos_coll, user["id"], before)
+    assert _workers_busy(api) == 1
+
+
+def _trickle(head, tail, pieces, pause):
+    """A body sent slowly: head, then pieces of one byte each pause seconds apart, then tail."""
+    def gen():
+        yield head
+        for _ in range(pieces):
+            time.sleep(pause)
+            yield b"\x00"
+        yield tail
+    return gen()
+
+
+def test_uploads_create_slow_clients_hold_no_worker(api, user, mp4, videos_coll):
+    # More slow uploaders than the pool has workers (4) and upload slots (3): while they
+    # trickle, every worker stays free for the API; each upload then succeeds.
+    n = 6
+    done = []
+
+    def one(i):
+        b = new_boundary()
+        body = _trickle(_upload_head(mp4, b, title=f"slow {i}"), f"\r\n--{b}--\r\n".encode(), 20, 0.2)
+        r = requests.post(BASE_URL + VIDEOS, data=body, timeout=60,
+                          headers={"Authorization": f"Bearer {user['access']}",
+                                   "Content-Type": f"multipart/form-data; boundary={b}"})
+        done.append(r)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    busy = []
+    try:
+        # Once their headers have been checked, the uploads hold no worker: only the one
+        # answering this request is busy, and the API answers at once. (Sampled until a
+        # second before the first body can be whole: from then on workers read them. A
+        # thread that starts late has its headers checked later: a worker busy for that one
+        # moment is not held, so only a run of busy samples counts.)
+        wait_until(lambda: _workers_busy(api) == 1, 3, "the upload checks to be done")
+        while time.monotonic() - started < 3.0:
+            busy.append(_workers_busy(api))
+            r = api.get("/api/v1/users/me", token=user["access"], timeout=5)
+            assert r.status_code == 200, describe(r)
+    finally:
+        for t in threads:
+            t.join(timeout=60)
+    assert len(busy) >= 5, f"only {len(busy)} samples while the uploads were in flight"
+    runs = "".join("x" if b > 1 else "." for b in busy)
+    assert "xxx" not in runs and runs.count("x") <= len(busy) // 10, (
+        f"workers held while {n} uploads trickle (busy per sample: {busy})")
+    assert len(done) == n
+    for r in done:
+        assert r.status_code == 201, describe(r)
+    titles = sorted(d["title"] for d in owner_docs(videos_coll, user["id"]))
+    assert titles == sorted(f"slow {i}" for i in range(n))
+
+
+def _big_body(mp4, b, size):
+    """A multipart body of about size bytes: a title, then an mp4 start padded with zeros."""
+    head = _upload_head(mp4, b, title="big")
+    tail = f"\r\n--{b}--\r\n".encode()
+    return head + b"\x00" * (size - len(head) - len(tail)) + tail
 
 
 def test_uploads_create_worker_killed_midway(api, user, mp4, videos_coll, before):
+    # A worker reads a buffered body at disk speed; killed while it writes the temp file, it
+    # leaves an "uploading" document and the file, and its replacement sweeps both.
     pool = read_pid("fcgi")
     workers = pids_of_children(pool)
     assert workers, f"multiwatch {pool} has no children"
     b = new_boundary()
-    s, _ = _open_upload(user["access"], b, content_length=80 << 20)
+    body = _big_body(mp4, b, MAX_UPLOAD - (1 << 20))
+    killed = None
+    for attempt in range(3):  # the read takes a fraction of a second: catch it in time
+        s, _ = _open_upload(user["access"], b, content_length=len(body))
+        try:
+            s.sendall(body)
+            deadline = time.monotonic() + 30
+            while killed is None and time.monotonic() < deadline and not _readable(s, 0):
+                names = tmp_files()
+                if names:
+                    pid = int(names[0].rsplit(".", 1)[-1])  # <videoId>.<host tag>.<pid>
+                    os.kill(pid, signal.SIGKILL)
+                    killed = (pid, names[0].partition(".")[0])
+            if killed:
+                break
+        finally:
+            s.close()
+        wait_until(lambda: owner_docs(videos_coll, user["id"], status="uploading") == [], 10,
+                   "a finished attempt to settle")
+    assert killed, "the upload finished before its temp file could be caught three times"
+    pid, video_id = killed
     try:
-        s.sendall(_upload_head(mp4, b) + b"\x00" * (3 << 20))
-        name = _wait_for_temp_file()[0]
-        video_id, _, pid_s = name.partition(".")
-        pid = int(pid_s.rsplit(".", 1)[-1])  # <videoId>.<host tag>.<pid>
-        assert pid in pids_of_children(pool), f"temp file {name}: pid {pid} is not a worker of {pool}"
-        docs = owner_docs(videos_coll, user["id"], status="uploading")
-        assert [str(d["_id"]) for d in docs] == [video_id], docs
-        assert docs[0]["uploaderPid"] == pid
-
-        os.kill(pid, signal.SIGKILL)
+        assert pid in workers, f"temp file of pid {pid}: not a worker of {pool}"
 
         def replaced():
             now = pids_of_children(pool)
@@ -679,60 +757,77 @@ def test_uploads_create_worker_killed_midway(api, user, mp4, videos_coll, before
         wait_until(replaced, 10, f"multiwatch to replace worker {pid}")
 
         def swept():
-            return tmp_files() == [] and owner_docs(videos_coll, user["id"]) == []
+            return tmp_files() == [] and owner_docs(videos_coll, user["id"], status="uploading") == []
 
         wait_until(swept, 10, "the new worker to sweep the temp file and the uploading document")
     finally:
-        s.close()
         wait_ready(timeout=30)
-    assert_nothing_left(videos_coll, user["id"], before)
+    assert video_id not in video_dirs()
     assert read_pid("fcgi") == pool, "the pool itself was restarted"
 
 
-def test_uploads_create_too_slow(api, user, mp4, videos_coll, before):
-    # The test stack's STREMORA_UPLOAD_GRACE is 2 s: after it an upload must average
-    # 16 KiB/s, so a client trickling a byte every 0.4 s is dropped with 408.
-    b = new_boundary()
-
-    def trickle():
-        yield _upload_head(mp4, b)
-        for _ in range(15):  # about 6 s, well past the grace
-            time.sleep(0.4)
-            yield b"\x00"
-        yield f"\r\n--{b}--\r\n".encode()
-
-    started = time.monotonic()
-    try:
-        r = api.post(VIDEOS, data=trickle(), token=user["access"], timeout=30,
-                     headers={"Content-Type": f"multipart/form-data; boundary={b}"})
-    except requests.ConnectionError as e:
-        pytest.fail(f"the server cut the connection instead of answering 408: {e}")
-    assert_problem(r, 408, "upload_too_slow")
-    assert time.monotonic() - started < 20
-    assert_nothing_left(videos_coll, user["id"], before)
+# ---------------------------------------------------------------------------------------------
+# Upload slots: at most STREMORA_MAX_UPLOADS (3) bodies are read at once on a host. A slot is
+# owned through a lock the kernel drops when its holder dies, however it dies.
 
 
-def test_uploads_create_too_many_at_once(api, user, mp4, videos_coll, before):
-    # The test stack reads at most STREMORA_MAX_UPLOADS (3) uploads at once of its 4
-    # workers: with three held open, a fourth is refused and the API still answers.
-    socks = []
+def test_uploads_create_slots_of_killed_holders_are_free(api, user, mp4, videos_coll):
+    holders = []
+    result = []
     try:
         for _ in range(3):
-            b = new_boundary()
-            s, _ = _open_upload(user["access"], b, content_length=50 << 20)
-            s.sendall(_upload_head(mp4, b) + b"\x00" * (1 << 20))
-            socks.append(s)
-        wait_until(lambda: len(tmp_files()) == 3, 10, "three uploads under way")
-        b = new_boundary()
-        r = api.post(VIDEOS, data=_upload_head(mp4, b) + f"\r\n--{b}--\r\n".encode(),
-                     token=user["access"], timeout=10,
-                     headers={"Content-Type": f"multipart/form-data; boundary={b}"})
-        assert_problem(r, 503, "too_many_uploads")
-        assert r.headers.get("Retry-After")
+            holders.append(HeldUpload(user["access"], mp4))
+        wait_until(lambda: len(tmp_files()) == 3, 10, "three uploads holding the slots")
+        # Every slot is taken: a whole upload waits for one (its body is already sent; it
+        # is not thrown away), and the API still answers.
+        t = threading.Thread(target=lambda: result.append(upload(
+            Api(BASE_URL), user["access"], video_parts(mp4, title="after the holders"), timeout=60)))
+        t.start()
+        wait_until(lambda: _workers_busy(api) == 2, 10, "the upload to wait for a slot")
         assert api.get("/api/v1/health").status_code == 200
+        assert result == []
+        # Killed holders free their slots at once, whatever pids come next.
+        for h in holders:
+            h.kill()
+        t.join(timeout=30)
     finally:
-        for s in socks:
+        for h in holders:
+            if h.p.poll() is None:
+                h.kill()
+            h.clean_up(videos_coll)
+    assert len(result) == 1
+    assert result[0].status_code == 201, describe(result[0])
+    assert [d["title"] for d in owner_docs(videos_coll, user["id"])] == ["after the holders"]
+
+
+def test_uploads_precheck_answers_before_the_body(api, user, mp4):
+    # Everything the headers can tell is refused before anyone sends a byte of the body.
+    b = new_boundary()
+    cases = [
+        ({"Authorization": None}, 401, "missing_token"),
+        ({"Authorization": "Bearer nope"}, 401, "invalid_token"),
+        ({"Content-Type": "application/json"}, 415, "unsupported_media_type"),
+        ({"Content-Length": str(MAX_BODY + 1)}, 413, "upload_too_large"),
+    ]
+    for change, status, code in cases:
+        host, port = host_port()
+        headers = {
+            "Host": f"{host}:{port}",
+            "Authorization": f"Bearer {user['access']}",
+            "Content-Type": f"multipart/form-data; boundary={b}",
+            "Content-Length": str(10 << 20),
+            "Connection": "close",
+        }
+        headers.update(change)
+        headers = {k: v for k, v in headers.items() if v is not None}
+        s = socket.create_connection((host, port), timeout=15)
+        try:
+            s.sendall((f"POST {VIDEOS} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+                       + "\r\n").encode())
+            assert _readable(s, 5), f"{change}: no answer before the body"
+            r = response_from_socket(api, s, "POST", VIDEOS, headers)
+        finally:
             s.close()
-    wait_until(lambda: tmp_files() == [] and owner_docs(videos_coll, user["id"]) == [], 10,
-               "the three uploads to be undone")
-    assert_nothing_left(videos_coll, user["id"], before)
+        assert_problem(r, status, code)
+        if status == 401:
+            assert r.headers.get("WWW-Authenticate") == "Bearer", change

@@ -8,7 +8,6 @@ Every test uploads its own small clips as its own users.
 """
 
 import re
-import socket
 import time
 import uuid
 
@@ -19,7 +18,7 @@ from conftest import (
     MEDIA,
     MEDIA_LINK_RE,
     VIDEOS,
-    host_port,
+    HeldUpload,
     assert_problem,
     assert_validation,
     assert_video,
@@ -27,11 +26,9 @@ from conftest import (
     describe,
     get_playback,
     media_type,
-    new_boundary,
     owner_docs,
     parse_time,
     raw_request,
-    tmp_files,
     wait_until,
 )
 
@@ -191,27 +188,16 @@ def test_videos_get_refuses_a_bad_token(api, user, make_video):
 
 @pytest.fixture
 def uploading(user, clips, videos_coll):
-    """An upload held open on a raw socket: (owner, video id of its uploading document)."""
-    b = new_boundary()
-    host, port = host_port()
-    s = socket.create_connection((host, port), timeout=15)
-    mp4 = clips["mp4"].read_bytes()
-    head = (
-        f"POST {VIDEOS} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {user['access']}\r\n"
-        f"Content-Type: multipart/form-data; boundary={b}\r\nContent-Length: {40 << 20}\r\n\r\n"
-        f'--{b}\r\nContent-Disposition: form-data; name="title"\r\n\r\nPending\r\n'
-        f'--{b}\r\nContent-Disposition: form-data; name="video"; filename="c.mp4"\r\n\r\n'
-    ).encode()
+    """An upload in progress (HeldUpload): (owner, video id of its uploading document)."""
+    held = HeldUpload(user["access"], clips["mp4"].read_bytes())
     try:
-        # More than the worker reads at a time (256 KiB), so that it gets to the file.
-        s.sendall(head + mp4 + b"\x00" * (1 << 20))
         docs = wait_until(lambda: owner_docs(videos_coll, user["id"], status="uploading"), 10,
                           "the uploading document")
         yield user, str(docs[0]["_id"])
     finally:
-        s.close()
-        wait_until(lambda: not owner_docs(videos_coll, user["id"]) and not tmp_files(), 10,
-                   "the abandoned upload to be undone")
+        held.end()
+        wait_until(lambda: not owner_docs(videos_coll, user["id"]) and held.temp_file() is None,
+                   10, "the abandoned upload to be undone")
 
 
 def test_videos_get_uploading_not_found(api, uploading):

@@ -1,7 +1,7 @@
 /*
  * test_lru.c - the worker cache: hits, TTL, generation mismatch, entry and byte bounds
- * with least-recently-used eviction; and the shared generation table across two maps of
- * one file (as two workers see it), and the upload slots of a host.
+ * with least-recently-used eviction. The generation table the workers share is host.h's
+ * (test_host.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,11 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "lru.h"
-#include "metrics.h"
 
 static void
 test_lru_get_hit_ttl_gen(void **state)
@@ -82,59 +79,6 @@ test_lru_put_byte_bound(void **state)
     lru_free(c);
 }
 
-static void
-test_metrics_gen_shared(void **state)
-{
-    char path[] = "/tmp/stremora-shm-XXXXXX";
-    struct metrics *m1, *m2;
-    int fd;
-
-    (void)state;
-    assert_true((fd = mkstemp(path)) >= 0);
-    close(fd);
-    assert_non_null(m1 = metrics_open(path));
-    assert_non_null(m2 = metrics_open(path));
-    assert_int_equal(metrics_gen(m1, "u:1"), 0);
-    metrics_gen_bump(m2, "u:1");
-    assert_int_equal(metrics_gen(m1, "u:1"), 1);
-    assert_int_equal(metrics_gen(NULL, "u:1"), 0);
-    metrics_close(m1);
-    metrics_close(m2);
-    unlink(path);
-}
-
-static void
-test_metrics_upload_slots(void **state)
-{
-    char path[] = "/tmp/stremora-shm-XXXXXX";
-    struct metrics *m;
-    int fd, a, b, status;
-    pid_t pid;
-
-    (void)state;
-    assert_true((fd = mkstemp(path)) >= 0);
-    close(fd);
-    assert_non_null(m = metrics_open(path));
-    assert_true((a = metrics_upload_begin(m, 2)) >= 0);
-    assert_true((b = metrics_upload_begin(m, 2)) >= 0);
-    assert_int_not_equal(a, b);
-    assert_int_equal(metrics_upload_begin(m, 2), -1); /* full */
-    metrics_upload_end(m, a);
-    assert_true((a = metrics_upload_begin(m, 2)) >= 0);
-    metrics_upload_end(m, a);
-    metrics_upload_end(m, b);
-    /* A worker killed while it held a slot does not keep it. */
-    if ((pid = fork()) == 0) {
-        _exit(metrics_upload_begin(m, 1) >= 0 ? 0 : 1);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    assert_true(metrics_upload_begin(m, 1) >= 0);
-    assert_int_equal(metrics_upload_begin(NULL, 1), METRICS_NO_SLOT);
-    metrics_close(m);
-    unlink(path);
-}
-
 int
 main(void)
 {
@@ -142,8 +86,6 @@ main(void)
         cmocka_unit_test(test_lru_get_hit_ttl_gen),
         cmocka_unit_test(test_lru_put_evicts_least_recent),
         cmocka_unit_test(test_lru_put_byte_bound),
-        cmocka_unit_test(test_metrics_gen_shared),
-        cmocka_unit_test(test_metrics_upload_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
