@@ -6,7 +6,7 @@ CC      ?= cc
 PKGS    := libmongoc-1.0 json-c libcurl openssl libcrypt
 # Library headers as -isystem: libbson's own headers fail -Wsign-conversion otherwise.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi -lcrack
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wpointer-arith -Wvla -Wimplicit-fallthrough
@@ -63,10 +63,12 @@ $(B)/stremoractl: $(CTL_OBJ) $(B)/libcommon.a
 $(B)/bench-floor: tests/bench/floor.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
 
+# test_crypto plays a failing OpenSSL through the linker (--wrap).
+WRAP_test_crypto := -Wl,--wrap=EVP_DigestFinal_ex
 $(B)/tests/%: tests/unit/%.c $(B)/libcommon.a
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
-	@$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(B)/libcommon.a \
+	@$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) $(WRAP_$*) -o $@ $< $(B)/libcommon.a \
 	    $(PKG_LIBS) -lcmocka
 
 # Fuzz targets: clang, libFuzzer, ASan, UBSan; each links the common sources it needs.

@@ -21,14 +21,16 @@
 #define MAX_FIELD_ERRORS 16    /* entries in a problem's errors[] */
 
 /* Accounts */
-#define MIN_USERNAME       3   /* bytes */
-#define MAX_USERNAME       30  /* bytes */
-#define MAX_EMAIL          254 /* bytes (RFC 5321 path limit) */
-#define MAX_EMAIL_LOCAL    64  /* bytes before the @ */
-#define MIN_PASSWORD       8   /* characters (UTF-8 code points) */
-#define MAX_PASSWORD       128 /* characters (UTF-8 code points) */
-#define MAX_PASSWORD_BYTES 511 /* bytes: libxcrypt refuses 512 and more */
-#define MAX_DISPLAY_NAME   64  /* characters (UTF-8 code points) */
+#define MIN_USERNAME          3   /* bytes */
+#define MAX_USERNAME          30  /* bytes */
+#define MAX_EMAIL             254 /* bytes (RFC 5321 path limit) */
+#define MAX_EMAIL_LOCAL       64  /* bytes before the @ */
+#define MIN_PASSWORD          8   /* characters (UTF-8 code points) */
+#define MAX_PASSWORD          128 /* characters (UTF-8 code points) */
+#define MAX_PASSWORD_BYTES    511 /* bytes: libxcrypt refuses 512 and more */
+#define MAX_DISPLAY_NAME      64  /* characters (UTF-8 code points) */
+#define MAX_PASSWORD_GUESSES  5   /* wrong current passwords per account in one window */
+#define PASSWORD_GUESS_WINDOW 900 /* seconds of that window */
 
 /* Tokens */
 #define MAX_JWT             2048         /* bytes of an access token */
@@ -40,18 +42,28 @@
 #define MAX_KEY_FILE        (64u * 1024) /* bytes of the key file */
 #define REFRESH_TOKEN_BYTES 32           /* random bytes in a refresh token (256 bits) */
 #define MAX_REFRESH_TOKEN   64           /* bytes of a refresh token as sent (base64url) */
+#define MAX_SESSION_MODE    6            /* bytes of a session mode: "cookie" or "body" */
+#define MAX_SLINK_TOKEN                                                                            \
+    96 /* bytes of a media link token: kid "." expiry "." mac (<= 32+1+19+1+43) */
+#define MAX_MEDIA_PATH 255 /* bytes of the file path after /media/<token>/<videoId>/ */
 
 /* Videos */
 #define MAX_TITLE           200          /* characters of a video title */
 #define MAX_DESCRIPTION     5000         /* characters of a description */
 #define MAX_TAGS            20           /* tags on one video */
 #define MAX_TAG             40           /* characters of one tag */
-#define MAX_TAGS_FIELD      2048         /* bytes of all tags fields of one upload together */
+#define MAX_TAGS_FIELD      4096         /* bytes of an upload's tags part: 20 x 40 x 4 + commas */
 #define MAX_FIELD_BYTES     4            /* bytes per character when sizing field buffers (UTF-8) */
 #define MAX_UPLOAD_OVERHEAD (64u * 1024) /* multipart bytes beyond the file we allow */
-#define MAX_LIST_LIMIT      100          /* items in one page of a list */
-#define MAX_QUERY_Q         100          /* characters of a search text */
-#define MAX_CURSOR          64           /* bytes of a list cursor */
+#define MAX_MP_BOUNDARY     70           /* bytes of a boundary (RFC 2046 section 5.1.1) */
+#define MAX_MP_HEADER       2048 /* bytes of one part's header lines together, CRLFs included */
+#define MAX_MP_HEADERS      8    /* header lines in one part */
+#define MAX_MP_PARTS        16   /* parts in one multipart body */
+#define MAX_MP_PREAMBLE     1024 /* bytes before the first boundary */
+#define MAX_MP_EPILOGUE     1024 /* bytes after the close delimiter but for one CRLF */
+#define MAX_LIST_LIMIT      100  /* items in one page of a list */
+#define MAX_QUERY_Q         100  /* characters of a search text */
+#define MAX_CURSOR          64   /* bytes of a list cursor */
 
 /* Cache */
 #define MAX_CACHE_KEY 64 /* bytes of an LRU key */

@@ -27,6 +27,7 @@ static const struct num_var num_vars[] = {
     {"STREMORA_LINK_TTL", offsetof(struct config, link_ttl), 3600, 1, 7 * 86400},
     {"STREMORA_REFRESH_TTL", offsetof(struct config, refresh_ttl), 30 * 86400, 60, 365 * 86400},
     {"STREMORA_REFRESH_GRACE", offsetof(struct config, refresh_grace), 5, 0, 60},
+    {"STREMORA_REFRESH_RETRY", offsetof(struct config, refresh_retry), 60, 0, 3600},
     {"STREMORA_CACHE_ENTRIES", offsetof(struct config, cache_entries), 10000, 0, 1000000},
     {"STREMORA_CACHE_BYTES", offsetof(struct config, cache_bytes), 8u << 20, 0, 1ull << 32},
     {"STREMORA_CACHE_TTL_MS", offsetof(struct config, cache_ttl_ms), 5000, 0, 3600000},

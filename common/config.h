@@ -25,6 +25,7 @@ struct config {
     uint64_t link_ttl;             /* STREMORA_LINK_TTL: seconds a media link lives */
     uint64_t refresh_ttl;          /* STREMORA_REFRESH_TTL: seconds a refresh token lives */
     uint64_t refresh_grace;        /* STREMORA_REFRESH_GRACE: seconds a spent one still works */
+    uint64_t refresh_retry;        /* STREMORA_REFRESH_RETRY: seconds a lost answer is re-sent */
     uint64_t cache_entries;        /* STREMORA_CACHE_ENTRIES */
     uint64_t cache_bytes;          /* STREMORA_CACHE_BYTES */
     uint64_t cache_ttl_ms;         /* STREMORA_CACHE_TTL_MS */

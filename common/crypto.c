@@ -216,6 +216,11 @@ crypto_b64url_decode(struct str s, unsigned char *out, size_t cap, size_t *outle
     return 0;
 }
 
+struct crypto_sha256 {
+    EVP_MD_CTX *ctx;
+    bool failed; /* an update failed: the digest would be of other bytes */
+};
+
 static void
 md_ctx_free(void *p)
 {
@@ -225,27 +230,37 @@ md_ctx_free(void *p)
 struct crypto_sha256 *
 crypto_sha256_begin(struct arena *a)
 {
+    struct crypto_sha256 *h = arena_alloc(a, sizeof(*h));
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+    if (h == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
         arena_defer(a, md_ctx_free, ctx) == -1) {
         EVP_MD_CTX_free(ctx);
         log_ev(LOG_ERROR, "sha256_failed", "cannot start a SHA-256");
         return NULL;
     }
-    return (struct crypto_sha256 *)ctx;
+    h->ctx = ctx;
+    h->failed = false;
+    return h;
 }
 
 void
 crypto_sha256_add(struct crypto_sha256 *h, const void *p, size_t n)
 {
-    EVP_DigestUpdate((EVP_MD_CTX *)h, p, n);
+    if (!h->failed && EVP_DigestUpdate(h->ctx, p, n) != 1) {
+        h->failed = true;
+    }
 }
 
-void
+int
 crypto_sha256_end(struct crypto_sha256 *h, unsigned char out[CRYPTO_SHA256_LEN])
 {
     unsigned int len = CRYPTO_SHA256_LEN;
 
-    EVP_DigestFinal_ex((EVP_MD_CTX *)h, out, &len);
+    if (h->failed || EVP_DigestFinal_ex(h->ctx, out, &len) != 1 || len != CRYPTO_SHA256_LEN) {
+        memset(out, 0, CRYPTO_SHA256_LEN);
+        log_ev(LOG_ERROR, "sha256_failed", "a streamed SHA-256 failed");
+        return -1;
+    }
+    return 0;
 }

@@ -43,7 +43,8 @@ struct crypto_sha256;
 /* Returns a running hash released with the arena, or NULL (logged). */
 struct crypto_sha256 *crypto_sha256_begin(struct arena *a);
 void crypto_sha256_add(struct crypto_sha256 *h, const void *p, size_t n);
-/* Writes the digest; the hash takes no more input. */
-void crypto_sha256_end(struct crypto_sha256 *h, unsigned char out[CRYPTO_SHA256_LEN]);
+/* Writes the digest; the hash takes no more input. Returns 0, or -1 (logged; out zeroed)
+ * if OpenSSL failed on any update or on the final step: never use a digest then. */
+int crypto_sha256_end(struct crypto_sha256 *h, unsigned char out[CRYPTO_SHA256_LEN]);
 
 #endif

@@ -14,29 +14,13 @@
 
 #define CURSOR_RAW 46 /* bytes of the decoded form at most: 20 digits, '.', 24 hex */
 
-static bool
-is_oid_hex(struct str s)
-{
-    size_t i;
-
-    if (s.len != 24) {
-        return false;
-    }
-    for (i = 0; i < 24; i++) {
-        if (!((s.p[i] >= '0' && s.p[i] <= '9') || (s.p[i] >= 'a' && s.p[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 char *
 cursor_format(struct arena *a, int64_t key, const char *id_hex)
 {
     char raw[CURSOR_RAW + 1];
     int n;
 
-    if (key < 0 || !is_oid_hex(str_from(id_hex))) {
+    if (key < 0 || !str_is_oid_hex(str_from(id_hex))) {
         return NULL;
     }
     n = snprintf(raw, sizeof(raw), "%lld.%s", (long long)key, id_hex);
@@ -55,7 +39,7 @@ cursor_parse(struct str s, int64_t *key, char id_hex[25])
         return -1;
     }
     id = str_cut((struct str){(const char *)raw, n}, '.', &k);
-    if (id.p == NULL || !is_oid_hex(id) || str_to_u64(k, 0, (uint64_t)INT64_MAX, &v) == -1) {
+    if (id.p == NULL || !str_is_oid_hex(id) || str_to_u64(k, 0, (uint64_t)INT64_MAX, &v) == -1) {
         return -1;
     }
     *key = (int64_t)v;

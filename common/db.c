@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 
@@ -34,15 +35,6 @@ struct db {
 
 static bool mongoc_ready;
 static int64_t failed_at_ms; /* monotonic time of the last DB_UNAVAILABLE; 0 if none */
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 set_default_ms(mongoc_uri_t *uri, const char *option, int32_t ms)
@@ -143,7 +135,7 @@ is_known_down(struct db *db)
     bool down = true;
     size_t i, n = 0;
 
-    if (failed_at_ms == 0 || mono_ms() - failed_at_ms > DB_FAIL_FAST_MS) {
+    if (failed_at_ms == 0 || clock_mono_ms() - failed_at_ms > DB_FAIL_FAST_MS) {
         return false;
     }
     sds = mongoc_client_get_server_descriptions(db->client, &n);
@@ -223,6 +215,101 @@ db_find_one(struct arena *a, struct db *db, const char *coll, const bson_t *filt
     return st;
 }
 
+enum db_status
+db_find_each(struct arena *a, struct db *db, const char *coll, const bson_t *filter,
+             const bson_t *opts, int (*fn)(void *ctx, const bson_t *doc), void *ctx)
+{
+    enum db_status st;
+    mongoc_collection_t *c = db_coll(a, db, coll, &st);
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    bson_error_t e;
+
+    if (c == NULL) {
+        return st;
+    }
+    cur = mongoc_collection_find_with_opts(c, filter, opts, NULL);
+    while (mongoc_cursor_next(cur, &doc)) {
+        if (fn(ctx, doc) != 0) {
+            break;
+        }
+    }
+    st = mongoc_cursor_error(cur, &e) ? db_status_of(&e, coll) : DB_OK;
+    mongoc_cursor_destroy(cur);
+    return st;
+}
+
+void
+db_append_keyset_before(bson_t *f, const char *field, int64_t at, const bson_oid_t *id)
+{
+    bson_t or, older, same, lt;
+
+    BSON_APPEND_ARRAY_BEGIN(f, "$or", &or);
+    BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &older);
+    BSON_APPEND_DOCUMENT_BEGIN(&older, field, &lt);
+    BSON_APPEND_DATE_TIME(&lt, "$lt", at);
+    bson_append_document_end(&older, &lt);
+    bson_append_document_end(&or, &older);
+    BSON_APPEND_DOCUMENT_BEGIN(&or, "1", &same);
+    BSON_APPEND_DATE_TIME(&same, field, at);
+    BSON_APPEND_DOCUMENT_BEGIN(&same, "_id", &lt);
+    BSON_APPEND_OID(&lt, "$lt", id);
+    bson_append_document_end(&same, &lt);
+    bson_append_document_end(&or, &same);
+    bson_append_array_end(f, &or);
+}
+
+enum db_status
+db_insert(struct arena *a, struct db *db, const char *coll, const bson_t *doc)
+{
+    enum db_status st;
+    mongoc_collection_t *c = db_coll(a, db, coll, &st);
+    bson_error_t e;
+
+    if (c == NULL) {
+        return st;
+    }
+    return mongoc_collection_insert_one(c, doc, NULL, NULL, &e) ? DB_OK : db_status_of(&e, coll);
+}
+
+enum db_status
+db_write(struct arena *a, struct db *db, const char *coll, enum db_write_op op,
+         const bson_t *filter, const bson_t *update, int64_t *count)
+{
+    enum db_status st;
+    mongoc_collection_t *c = db_coll(a, db, coll, &st);
+    bson_t reply;
+    bson_error_t e;
+    bool ok;
+
+    *count = 0;
+    if (c == NULL) {
+        return st;
+    }
+    switch (op) {
+    case DB_UPDATE_ONE:
+        ok = mongoc_collection_update_one(c, filter, update, NULL, &reply, &e);
+        break;
+    case DB_UPDATE_MANY:
+        ok = mongoc_collection_update_many(c, filter, update, NULL, &reply, &e);
+        break;
+    case DB_DELETE_ONE:
+        ok = mongoc_collection_delete_one(c, filter, NULL, &reply, &e);
+        break;
+    default:
+        ok = mongoc_collection_delete_many(c, filter, NULL, &reply, &e);
+        break;
+    }
+    st = ok ? DB_OK : db_status_of(&e, coll);
+    if (ok) {
+        *count = db_get_i64(
+            &reply, op == DB_UPDATE_ONE || op == DB_UPDATE_MANY ? "matchedCount" : "deletedCount",
+            0);
+    }
+    bson_destroy(&reply);
+    return st;
+}
+
 mongoc_database_t *
 db_database(struct db *db)
 {
@@ -244,7 +331,7 @@ db_status_of(const bson_error_t *e, const char *what)
     }
     if (e->domain == MONGOC_ERROR_SERVER_SELECTION || e->domain == MONGOC_ERROR_STREAM ||
         (e->domain == MONGOC_ERROR_CLIENT && e->code == MONGOC_ERROR_CLIENT_AUTHENTICATE)) {
-        failed_at_ms = mono_ms();
+        failed_at_ms = clock_mono_ms();
         log_ev(LOG_WARN, "db_unavailable", "%s: %s", what, e->message);
         return DB_UNAVAILABLE;
     }
@@ -272,24 +359,35 @@ db_ping(struct db *db)
     return DB_OK;
 }
 
+char *
+db_regex_escape(struct arena *a, struct str s)
+{
+    char *out, *p;
+    size_t i;
+
+    if (memchr(s.p, '\0', s.len) != NULL || (out = arena_alloc(a, s.len * 2 + 1)) == NULL) {
+        return NULL;
+    }
+    for (p = out, i = 0; i < s.len; i++) {
+        if (strchr("\\^$.|?*+()[]{}/-", s.p[i]) != NULL) {
+            *p++ = '\\';
+        }
+        *p++ = s.p[i];
+    }
+    *p = '\0';
+    return out;
+}
+
 int
 db_oid_parse(struct str s, bson_oid_t *oid)
 {
-    char buf[25];
-    size_t i;
+    char buf[STR_OID_HEX + 1];
 
-    if (s.len != 24) {
+    if (!str_is_oid_hex(s)) {
         return -1;
     }
-    for (i = 0; i < 24; i++) {
-        char c = s.p[i];
-
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            return -1;
-        }
-        buf[i] = c;
-    }
-    buf[24] = '\0';
+    memcpy(buf, s.p, STR_OID_HEX);
+    buf[STR_OID_HEX] = '\0';
     bson_oid_init_from_string(oid, buf);
     return 0;
 }
@@ -297,10 +395,7 @@ db_oid_parse(struct str s, bson_oid_t *oid)
 int64_t
 db_now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clock_real_ms();
 }
 
 void

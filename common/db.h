@@ -46,6 +46,22 @@ bson_t *db_bson_new(struct arena *a);
  * DB_NOT_FOUND if none. */
 enum db_status db_find_one(struct arena *a, struct db *db, const char *coll, const bson_t *filter,
                            const bson_t **out);
+/* Calls fn(ctx, doc) for each document of coll that filter matches (opts: sort, limit,
+ * projection; may be NULL) until fn returns nonzero. doc lives until the next call. */
+enum db_status db_find_each(struct arena *a, struct db *db, const char *coll,
+                            const bson_t *filter, const bson_t *opts,
+                            int (*fn)(void *ctx, const bson_t *doc), void *ctx);
+/* Appends the keyset condition "strictly after (at, id) in (field desc, _id desc) order"
+ * to f: {$or: [{field: {$lt: at}}, {field: at, _id: {$lt: id}}]}. */
+void db_append_keyset_before(bson_t *f, const char *field, int64_t at, const bson_oid_t *id);
+/* Inserts doc into coll. DB_DUPLICATE when a unique index refuses it. */
+enum db_status db_insert(struct arena *a, struct db *db, const char *coll, const bson_t *doc);
+
+enum db_write_op { DB_UPDATE_ONE, DB_UPDATE_MANY, DB_DELETE_ONE, DB_DELETE_MANY };
+/* Updates (with update, an operator document such as {$set: ...}) or deletes what filter
+ * matches in coll; *count gets how many documents matched (updates) or went (deletes). */
+enum db_status db_write(struct arena *a, struct db *db, const char *coll, enum db_write_op op,
+                        const bson_t *filter, const bson_t *update, int64_t *count);
 /* Returns the underlying database handle (for commands); owned by db. */
 mongoc_database_t *db_database(struct db *db);
 
@@ -57,6 +73,9 @@ enum db_status db_status_of(const bson_error_t *e, const char *what);
  * from FerretDB's inserts; code 1 "UNIQUE constraint failed" from FerretDB's updates). */
 bool db_is_duplicate(const bson_error_t *e);
 
+/* Returns s in a with every regex metacharacter escaped, so that client text matches
+ * literally in a $regex (PCRE syntax); NULL if s holds a NUL or a is full. */
+char *db_regex_escape(struct arena *a, struct str s);
 /* Parses a 24-hex-digit ObjectId. Returns 0 or -1. */
 int db_oid_parse(struct str s, bson_oid_t *oid);
 /* Milliseconds since the epoch, for BSON dates. */

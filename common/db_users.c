@@ -5,7 +5,6 @@
  */
 #include "db_users.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include "arena.h"
@@ -29,6 +28,8 @@ from_bson(struct arena *a, const bson_t *doc, struct user *u)
     }
     u->created_at = db_get_i64(doc, "createdAt", 0);
     u->updated_at = db_get_i64(doc, "updatedAt", u->created_at);
+    u->guess_count = db_get_i64(doc, "guessCount", 0);
+    u->guess_since = db_get_i64(doc, "guessSince", 0);
 }
 
 static enum db_status
@@ -61,13 +62,9 @@ db_users_get_by_login(struct arena *a, struct db *db, const char *login, struct 
     bson_t f = BSON_INITIALIZER;
     enum db_status st;
     char *low;
-    size_t i;
 
-    if ((low = arena_strdup(a, login)) == NULL) {
+    if ((low = str_lower_cstr(a, str_from(login))) == NULL) {
         return DB_ERROR;
-    }
-    for (i = 0; low[i] != '\0'; i++) {
-        low[i] = (char)tolower((unsigned char)low[i]);
     }
     BSON_APPEND_UTF8(&f, strchr(low, '@') != NULL ? "email" : "username", low);
     st = find_one(a, db, &f, out);
@@ -90,15 +87,9 @@ which_taken(struct arena *a, struct db *db, const struct user *u)
 enum db_status
 db_users_insert(struct arena *a, struct db *db, struct user *u, const char **taken)
 {
-    enum db_status cst;
-    mongoc_collection_t *c = db_coll(a, db, "users", &cst);
     bson_t doc = BSON_INITIALIZER;
-    bson_error_t e;
-    enum db_status st = DB_OK;
+    enum db_status st;
 
-    if (c == NULL) {
-        return c == NULL ? cst : DB_ERROR;
-    }
     bson_oid_init(&u->id, NULL);
     bson_oid_to_string(&u->id, u->id_hex);
     u->created_at = u->updated_at = db_now_ms();
@@ -110,11 +101,10 @@ db_users_insert(struct arena *a, struct db *db, struct user *u, const char **tak
     BSON_APPEND_UTF8(&doc, "role", u->role);
     BSON_APPEND_DATE_TIME(&doc, "createdAt", u->created_at);
     BSON_APPEND_DATE_TIME(&doc, "updatedAt", u->updated_at);
-    if (!mongoc_collection_insert_one(c, &doc, NULL, NULL, &e)) {
-        st = db_status_of(&e, "users.insert");
-        if (st == DB_DUPLICATE) {
-            *taken = which_taken(a, db, u);
-        }
+    BSON_APPEND_INT32(&doc, "guessCount", 0);
+    BSON_APPEND_DATE_TIME(&doc, "guessSince", 0);
+    if ((st = db_insert(a, db, "users", &doc)) == DB_DUPLICATE) {
+        *taken = which_taken(a, db, u);
     }
     bson_destroy(&doc);
     return st;
@@ -123,29 +113,17 @@ db_users_insert(struct arena *a, struct db *db, struct user *u, const char **tak
 static enum db_status
 update_set(struct arena *a, struct db *db, const bson_oid_t *id, bson_t *set)
 {
-    enum db_status cst;
-    mongoc_collection_t *c = db_coll(a, db, "users", &cst);
-    bson_t f = BSON_INITIALIZER, upd = BSON_INITIALIZER, reply;
-    bson_error_t e;
-    enum db_status st = DB_OK;
+    bson_t f = BSON_INITIALIZER, upd = BSON_INITIALIZER;
+    int64_t matched;
+    enum db_status st;
 
-    if (c == NULL) {
-        bson_destroy(&f);
-        bson_destroy(&upd);
-        return c == NULL ? cst : DB_ERROR;
-    }
     BSON_APPEND_OID(&f, "_id", id);
     BSON_APPEND_DATE_TIME(set, "updatedAt", db_now_ms());
     BSON_APPEND_DOCUMENT(&upd, "$set", set);
-    if (!mongoc_collection_update_one(c, &f, &upd, NULL, &reply, &e)) {
-        st = db_status_of(&e, "users.update");
-    } else if (db_get_i64(&reply, "matchedCount", 0) == 0) {
-        st = DB_NOT_FOUND;
-    }
-    bson_destroy(&reply);
+    st = db_write(a, db, "users", DB_UPDATE_ONE, &f, &upd, &matched);
     bson_destroy(&f);
     bson_destroy(&upd);
-    return st;
+    return st == DB_OK && matched == 0 ? DB_NOT_FOUND : st;
 }
 
 enum db_status
@@ -175,5 +153,76 @@ db_users_set_password(struct arena *a, struct db *db, const bson_oid_t *id, cons
     BSON_APPEND_UTF8(&set, "passwordHash", hash);
     st = update_set(a, db, id, &set);
     bson_destroy(&set);
+    return st;
+}
+
+enum db_status
+db_users_guess_failed(struct arena *a, struct db *db, const bson_oid_t *id, int64_t now_ms,
+                      int64_t window_ms)
+{
+    bson_t f = BSON_INITIALIZER, upd = BSON_INITIALIZER, doc, or, alt, cmp;
+    int64_t matched = 0;
+    enum db_status st;
+    int tries;
+
+    /* Two single-document updates, each atomic: count the guess in the current window, or
+     * (none open) open a new one. A racer that opened it first makes the second match
+     * nothing, and the count is tried again. */
+    for (tries = 0; tries < 2 && matched == 0; tries++) {
+        bson_reinit(&f);
+        bson_reinit(&upd);
+        BSON_APPEND_OID(&f, "_id", id);
+        BSON_APPEND_DOCUMENT_BEGIN(&f, "guessSince", &cmp);
+        BSON_APPEND_DATE_TIME(&cmp, "$gt", now_ms - window_ms);
+        bson_append_document_end(&f, &cmp);
+        BSON_APPEND_DOCUMENT_BEGIN(&upd, "$inc", &doc);
+        BSON_APPEND_INT32(&doc, "guessCount", 1);
+        bson_append_document_end(&upd, &doc);
+        if ((st = db_write(a, db, "users", DB_UPDATE_ONE, &f, &upd, &matched)) != DB_OK ||
+            matched > 0) {
+            break;
+        }
+        bson_reinit(&f);
+        bson_reinit(&upd);
+        BSON_APPEND_OID(&f, "_id", id);
+        BSON_APPEND_ARRAY_BEGIN(&f, "$or", & or);
+        BSON_APPEND_DOCUMENT_BEGIN(& or, "0", &alt);
+        BSON_APPEND_DOCUMENT_BEGIN(&alt, "guessSince", &cmp);
+        BSON_APPEND_DATE_TIME(&cmp, "$lte", now_ms - window_ms);
+        bson_append_document_end(&alt, &cmp);
+        bson_append_document_end(& or, &alt);
+        BSON_APPEND_DOCUMENT_BEGIN(& or, "1", &alt);
+        BSON_APPEND_DOCUMENT_BEGIN(&alt, "guessSince", &cmp);
+        BSON_APPEND_BOOL(&cmp, "$exists", false);
+        bson_append_document_end(&alt, &cmp);
+        bson_append_document_end(& or, &alt);
+        bson_append_array_end(&f, & or);
+        BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &doc);
+        BSON_APPEND_DATE_TIME(&doc, "guessSince", now_ms);
+        BSON_APPEND_INT32(&doc, "guessCount", 1);
+        bson_append_document_end(&upd, &doc);
+        if ((st = db_write(a, db, "users", DB_UPDATE_ONE, &f, &upd, &matched)) != DB_OK) {
+            break;
+        }
+    }
+    bson_destroy(&f);
+    bson_destroy(&upd);
+    return st;
+}
+
+enum db_status
+db_users_guess_reset(struct arena *a, struct db *db, const bson_oid_t *id)
+{
+    bson_t f = BSON_INITIALIZER, upd = BSON_INITIALIZER, doc;
+    int64_t matched;
+    enum db_status st;
+
+    BSON_APPEND_OID(&f, "_id", id);
+    BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &doc);
+    BSON_APPEND_INT32(&doc, "guessCount", 0);
+    bson_append_document_end(&upd, &doc);
+    st = db_write(a, db, "users", DB_UPDATE_ONE, &f, &upd, &matched);
+    bson_destroy(&f);
+    bson_destroy(&upd);
     return st;
 }

@@ -24,6 +24,8 @@ struct user {
     char *role;         /* "user" or "admin" */
     int64_t created_at; /* ms since the epoch */
     int64_t updated_at;
+    int64_t guess_count; /* wrong current passwords in the window that began at guess_since */
+    int64_t guess_since; /* ms */
 };
 
 /* Inserts u (u->id is set here). DB_DUPLICATE: *taken is "username" or "email". */
@@ -39,5 +41,11 @@ enum db_status db_users_update_profile(struct arena *a, struct db *db, const bso
 /* Replaces the password hash. */
 enum db_status db_users_set_password(struct arena *a, struct db *db, const bson_oid_t *id,
                                      const char *hash);
+/* Counts one wrong current password at now_ms: in the open window of window_ms, or in a
+ * new one that starts now. */
+enum db_status db_users_guess_failed(struct arena *a, struct db *db, const bson_oid_t *id,
+                                     int64_t now_ms, int64_t window_ms);
+/* Forgets the wrong guesses (the right password was given). */
+enum db_status db_users_guess_reset(struct arena *a, struct db *db, const bson_oid_t *id);
 
 #endif

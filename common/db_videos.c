@@ -91,15 +91,9 @@ append_tags(bson_t *b, const struct video *v)
 enum db_status
 db_videos_insert(struct arena *a, struct db *db, const struct video *v)
 {
-    enum db_status cst;
-    mongoc_collection_t *c = db_coll(a, db, "videos", &cst);
     bson_t doc = BSON_INITIALIZER;
-    bson_error_t e;
-    enum db_status st = DB_OK;
+    enum db_status st;
 
-    if (c == NULL) {
-        return c == NULL ? cst : DB_ERROR;
-    }
     BSON_APPEND_OID(&doc, "_id", &v->id);
     BSON_APPEND_OID(&doc, "ownerId", &v->owner_id);
     BSON_APPEND_UTF8(&doc, "title", "");
@@ -115,35 +109,23 @@ db_videos_insert(struct arena *a, struct db *db, const struct video *v)
     /* Who is writing it: a sweep on this host removes it if that process died. */
     BSON_APPEND_UTF8(&doc, "uploaderHost", host_name());
     BSON_APPEND_INT64(&doc, "uploaderPid", (int64_t)getpid());
-    if (!mongoc_collection_insert_one(c, &doc, NULL, NULL, &e)) {
-        st = db_status_of(&e, "videos.insert");
-    }
+    st = db_insert(a, db, "videos", &doc);
     bson_destroy(&doc);
     return st;
 }
 
+/* {$set: set} on the one video filter matches; DB_CONFLICT if it matches none. */
 static enum db_status
 update_one(struct arena *a, struct db *db, const bson_t *filter, const bson_t *set)
 {
-    enum db_status cst;
-    mongoc_collection_t *c = db_coll(a, db, "videos", &cst);
-    bson_t upd = BSON_INITIALIZER, reply;
-    bson_error_t e;
-    enum db_status st = DB_OK;
+    bson_t upd = BSON_INITIALIZER;
+    int64_t matched;
+    enum db_status st;
 
-    if (c == NULL) {
-        bson_destroy(&upd);
-        return c == NULL ? cst : DB_ERROR;
-    }
     BSON_APPEND_DOCUMENT(&upd, "$set", set);
-    if (!mongoc_collection_update_one(c, filter, &upd, NULL, &reply, &e)) {
-        st = db_status_of(&e, "videos.update");
-    } else if (db_get_i64(&reply, "matchedCount", 0) == 0) {
-        st = DB_CONFLICT;
-    }
-    bson_destroy(&reply);
+    st = db_write(a, db, "videos", DB_UPDATE_ONE, filter, &upd, &matched);
     bson_destroy(&upd);
-    return st;
+    return st == DB_OK && matched == 0 ? DB_CONFLICT : st;
 }
 
 enum db_status
@@ -214,24 +196,14 @@ db_videos_update(struct arena *a, struct db *db, const struct video *v, unsigned
 enum db_status
 db_videos_delete(struct arena *a, struct db *db, const bson_oid_t *id)
 {
-    enum db_status cst;
-    mongoc_collection_t *c = db_coll(a, db, "videos", &cst);
-    bson_t f = BSON_INITIALIZER, reply;
-    bson_error_t e;
-    enum db_status st = DB_OK;
+    bson_t f = BSON_INITIALIZER;
+    int64_t deleted;
+    enum db_status st;
 
-    if (c == NULL) {
-        return c == NULL ? cst : DB_ERROR;
-    }
     BSON_APPEND_OID(&f, "_id", id);
-    if (!mongoc_collection_delete_one(c, &f, NULL, &reply, &e)) {
-        st = db_status_of(&e, "videos.delete");
-    } else if (db_get_i64(&reply, "deletedCount", 0) == 0) {
-        st = DB_NOT_FOUND;
-    }
-    bson_destroy(&reply);
+    st = db_write(a, db, "videos", DB_DELETE_ONE, &f, NULL, &deleted);
     bson_destroy(&f);
-    return st;
+    return st == DB_OK && deleted == 0 ? DB_NOT_FOUND : st;
 }
 
 static void
@@ -298,7 +270,7 @@ append_cursor(bson_t *and, const char *key, const struct video_query *q)
 }
 
 static void
-build_list_filter(const struct video_query *q, bson_t *f)
+build_list_filter(const struct video_query *q, const char *title_regex, bson_t *f)
 {
     bson_t and, clause, rx;
     unsigned n = 0;
@@ -320,11 +292,11 @@ build_list_filter(const struct video_query *q, bson_t *f)
         BSON_APPEND_UTF8(&clause, "tags", q->tag);
         bson_append_document_end(&and, &clause);
     }
-    if (q->title_regex != NULL) {
+    if (q->title_q.p != NULL && title_regex != NULL) {
         bson_uint32_to_string(n++, &kp, k, sizeof(k));
         BSON_APPEND_DOCUMENT_BEGIN(&and, kp, &clause);
         BSON_APPEND_DOCUMENT_BEGIN(&clause, "title", &rx);
-        BSON_APPEND_UTF8(&rx, "$regex", q->title_regex);
+        BSON_APPEND_UTF8(&rx, "$regex", title_regex);
         BSON_APPEND_UTF8(&rx, "$options", "i");
         bson_append_document_end(&clause, &rx);
         bson_append_document_end(&and, &clause);
@@ -347,12 +319,16 @@ db_videos_list(struct arena *a, struct db *db, const struct video_query *q, stru
     const bson_t *doc;
     bson_error_t e;
     enum db_status st = DB_OK;
+    char *title_regex = NULL;
 
     *n = 0;
     if (c == NULL || (*out = arena_calloc(a, q->limit + 1, sizeof(**out))) == NULL) {
         return c == NULL ? cst : DB_ERROR;
     }
-    build_list_filter(q, &f);
+    if (q->title_q.p != NULL && (title_regex = db_regex_escape(a, q->title_q)) == NULL) {
+        return DB_ERROR;
+    }
+    build_list_filter(q, title_regex, &f);
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
     BSON_APPEND_INT32(&sort, "createdAt", -1);
     BSON_APPEND_INT32(&sort, "_id", -1);

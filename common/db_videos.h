@@ -43,7 +43,7 @@ struct video_query {
     const bson_oid_t *viewer; /* signed-in caller: also sees their own non-public videos */
     const bson_oid_t *owner;
     const char *tag;
-    const char *title_regex; /* already escaped: matched case-insensitively */
+    struct str title_q; /* client text the title must contain (any case); null str: any */
     bool has_cursor;
     int64_t cursor_created; /* ms */
     bson_oid_t cursor_id;

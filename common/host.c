@@ -53,18 +53,22 @@ struct host {
     int upload_slot; /* the upload slot this process holds, or -1 */
 };
 
-/* F_OFD_SETLK/F_OFD_GETLK on one byte; type F_WRLCK, F_UNLCK. */
+/* F_OFD_SETLK, F_OFD_SETLKW or F_OFD_GETLK on one byte; type F_WRLCK or F_UNLCK. A wait
+ * (SETLKW) goes on through signals. *seen (GETLK) gets the lock found, F_UNLCK if none. */
 static int
 lock_byte(int fd, int cmd, short type, off_t at, short *seen)
 {
     struct flock l;
+    int rc;
 
     memset(&l, 0, sizeof(l));
     l.l_type = type;
     l.l_whence = SEEK_SET;
     l.l_start = at;
     l.l_len = 1;
-    if (fcntl(fd, cmd, &l) == -1) {
+    while ((rc = fcntl(fd, cmd, &l)) == -1 && errno == EINTR && cmd == F_OFD_SETLKW) {
+    }
+    if (rc == -1) {
         return -1;
     }
     if (seen != NULL) {
@@ -73,22 +77,11 @@ lock_byte(int fd, int cmd, short type, off_t at, short *seen)
     return 0;
 }
 
+/* Takes (F_WRLCK, waiting) or drops (F_UNLCK) the lock under which a file is checked. */
 static int
 init_lock(int fd, short type)
 {
-    struct flock l;
-
-    memset(&l, 0, sizeof(l));
-    l.l_type = type;
-    l.l_whence = SEEK_SET;
-    l.l_start = LOCK_INIT;
-    l.l_len = 1;
-    while (fcntl(fd, F_OFD_SETLKW, &l) == -1) {
-        if (errno != EINTR) {
-            return -1;
-        }
-    }
-    return 0;
+    return lock_byte(fd, F_OFD_SETLKW, type, LOCK_INIT, NULL);
 }
 
 static void

@@ -25,7 +25,6 @@
 #include "keys.h"
 
 #define JWT_SIG_B64  43  /* base64url bytes of an HMAC-SHA256 */
-#define JWT_OID_HEX  24  /* hex digits of an ObjectId (sub, sid) */
 #define JWT_JSON_MAX 256 /* bytes of the header or payload JSON jwt_sign writes */
 /* Latest iat or exp accepted, 9999-12-31T23:59:59Z: keeps exp + JWT_LEEWAY from overflow. */
 #define JWT_MAX_TIME INT64_C(253402300799)
@@ -54,23 +53,6 @@ is_token(struct str s, size_t max)
     return true;
 }
 
-/* Exactly 24 lowercase hex digits: sub, sid. */
-static bool
-is_oid(struct str s)
-{
-    size_t i;
-
-    if (s.len != JWT_OID_HEX) {
-        return false;
-    }
-    for (i = 0; i < s.len; i++) {
-        if (!((s.p[i] >= '0' && s.p[i] <= '9') || (s.p[i] >= 'a' && s.p[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* A fixed char array as a str, or the null str if it holds no NUL. */
 static struct str
 field(const char *f, size_t size)
@@ -83,9 +65,9 @@ field(const char *f, size_t size)
 static bool
 claims_are_valid(const struct jwt_claims *c)
 {
-    return is_oid(field(c->sub, sizeof(c->sub))) &&
+    return str_is_oid_hex(field(c->sub, sizeof(c->sub))) &&
            is_token(field(c->role, sizeof(c->role)), sizeof(c->role) - 1) &&
-           is_oid(field(c->sid, sizeof(c->sid))) &&
+           str_is_oid_hex(field(c->sid, sizeof(c->sid))) &&
            is_token(field(c->jti, sizeof(c->jti)), sizeof(c->jti) - 1) && c->iat >= 0 &&
            c->iat <= JWT_MAX_TIME && c->exp >= 0 && c->exp <= JWT_MAX_TIME;
 }
@@ -139,8 +121,8 @@ read_claims(json_object *o, struct jwt_claims *c)
 {
     struct str sub, role, sid, jti;
 
-    if (!get_str(o, "sub", &sub) || !is_oid(sub) || !get_str(o, "role", &role) ||
-        !is_token(role, sizeof(c->role) - 1) || !get_str(o, "sid", &sid) || !is_oid(sid) ||
+    if (!get_str(o, "sub", &sub) || !str_is_oid_hex(sub) || !get_str(o, "role", &role) ||
+        !is_token(role, sizeof(c->role) - 1) || !get_str(o, "sid", &sid) || !str_is_oid_hex(sid) ||
         !get_str(o, "jti", &jti) || !is_token(jti, sizeof(c->jti) - 1) ||
         !get_time(o, "iat", &c->iat) || !get_time(o, "exp", &c->exp)) {
         return JWT_BAD_CLAIMS;

@@ -15,12 +15,6 @@
 #include "str.h"
 
 /* Limits to move into bounds.h (identical definitions there are harmless meanwhile). */
-#define MAX_MP_BOUNDARY 70   /* bytes of a boundary (RFC 2046 section 5.1.1) */
-#define MAX_MP_HEADER   2048 /* bytes of one part's header lines together, CRLFs included */
-#define MAX_MP_HEADERS  8    /* header lines in one part */
-#define MAX_MP_PARTS    16   /* parts in one multipart body */
-#define MAX_MP_PREAMBLE 1024 /* bytes before the first boundary */
-#define MAX_MP_EPILOGUE 1024 /* bytes after the close delimiter but for one CRLF */
 
 /* Bytes of header lines one parser buffers; a larger max_header_bytes is cut to this. */
 #define MP_BUF_SIZE MAX_MP_HEADER

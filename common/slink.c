@@ -20,14 +20,11 @@
 #include "keys.h"
 
 #define SLINK_MAC_B64    43 /* base64url bytes of an HMAC-SHA256 */
-#define SLINK_OID_HEX    24 /* hex digits of a video id */
 #define SLINK_EXPIRY_MAX 19 /* decimal digits of INT64_MAX */
-/* Bytes of a media link token: kid "." expiry "." mac. Belongs in bounds.h. */
-#define MAX_SLINK_TOKEN (MAX_KID + 1 + SLINK_EXPIRY_MAX + 1 + SLINK_MAC_B64)
-/* Bytes of the file path after /media/<token>/<videoId>/. Belongs in bounds.h. */
-#define MAX_MEDIA_PATH 255
+_Static_assert(MAX_SLINK_TOKEN >= MAX_KID + 1 + SLINK_EXPIRY_MAX + 1 + SLINK_MAC_B64,
+               "MAX_SLINK_TOKEN holds the longest token");
 /* Bytes of the signed message kid "|" videoId "|" expiry. */
-#define SLINK_MSG (MAX_KID + 1 + SLINK_OID_HEX + 1 + SLINK_EXPIRY_MAX)
+#define SLINK_MSG (MAX_KID + 1 + STR_OID_HEX + 1 + SLINK_EXPIRY_MAX)
 
 static bool
 is_name_char(char c)
@@ -46,22 +43,6 @@ is_kid(struct str s)
     }
     for (i = 0; i < s.len; i++) {
         if (!is_name_char(s.p[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool
-is_oid(struct str s)
-{
-    size_t i;
-
-    if (s.len != SLINK_OID_HEX) {
-        return false;
-    }
-    for (i = 0; i < s.len; i++) {
-        if (!((s.p[i] >= '0' && s.p[i] <= '9') || (s.p[i] >= 'a' && s.p[i] <= 'f'))) {
             return false;
         }
     }
@@ -94,8 +75,8 @@ slink_sign(struct arena *a, const struct key *k, struct str video_id, int64_t ex
     char digits[SLINK_EXPIRY_MAX + 1], b64[SLINK_MAC_B64 + 1];
     struct str kid;
 
-    if (k == NULL || k->len < MIN_KEY_BYTES || k->len > MAX_KEY_BYTES || !is_oid(video_id) ||
-        expiry < 0) {
+    if (k == NULL || k->len < MIN_KEY_BYTES || k->len > MAX_KEY_BYTES ||
+        !str_is_oid_hex(video_id) || expiry < 0) {
         return NULL;
     }
     kid = (struct str){k->kid, strnlen(k->kid, sizeof(k->kid))};
@@ -117,7 +98,7 @@ slink_verify(const struct keyring *ring, struct str token, struct str video_id, 
     uint64_t exp;
     size_t n;
 
-    if (token.len > MAX_SLINK_TOKEN || !is_oid(video_id)) {
+    if (token.len > MAX_SLINK_TOKEN || !str_is_oid_hex(video_id)) {
         return SLINK_MALFORMED;
     }
     if ((rest = str_cut(token, '.', &kid)).p == NULL ||

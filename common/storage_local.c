@@ -39,6 +39,14 @@ struct storage {
     char videos[MEDIA_ROOT_MAX + 8];
 };
 
+/* A failed write's errno as a status: a full disk (or quota) is the operator's to fix. */
+static enum storage_status
+status_of(int e)
+{
+    return e == ENOSPC || e == EDQUOT ? STORAGE_FULL : STORAGE_ERROR;
+}
+
+/* Creates path unless it exists. Returns 0, or -1 (logged) with errno set. */
 static int
 mkdir_p(const char *path)
 {
@@ -169,14 +177,15 @@ storage_upload_commit(struct storage_upload *u, const char *name)
     if (fsync(u->fd) == -1) {
         e = errno;
         log_errno("fsync", u->tmp);
-        return e == ENOSPC || e == EDQUOT ? STORAGE_FULL : STORAGE_ERROR;
+        return status_of(e);
     }
     if (mkdir_p(dir) == -1) {
-        return STORAGE_ERROR;
+        return status_of(errno);
     }
     if (rename(u->tmp, dst) == -1) { /* readers see all of the file or none */
+        e = errno;
         log_errno("rename", dst);
-        return STORAGE_ERROR;
+        return status_of(e);
     }
     close(u->fd);
     u->fd = -1;
@@ -258,14 +267,13 @@ static bool
 writer_is_dead(const struct storage *s, const char *name)
 {
     const char *dot = strrchr(name, '.');
-    char *end;
-    long pid;
+    uint64_t pid;
 
     if (dot == NULL || dot - name < 9 || strncmp(dot - 8, s->host, 8) != 0 || dot[-9] != '.') {
         return false;
     }
-    pid = strtol(dot + 1, &end, 10);
-    return *end == '\0' && pid > 0 && kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+    return str_to_u64(str_from(dot + 1), 1, INT32_MAX, &pid) == 0 && kill((pid_t)pid, 0) == -1 &&
+           errno == ESRCH;
 }
 
 int

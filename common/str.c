@@ -176,3 +176,103 @@ str_hash(struct str s)
     }
     return h;
 }
+
+bool
+str_is_oid_hex(struct str s)
+{
+    size_t i;
+
+    if (s.len != STR_OID_HEX) {
+        return false;
+    }
+    for (i = 0; i < s.len; i++) {
+        if (!((s.p[i] >= '0' && s.p[i] <= '9') || (s.p[i] >= 'a' && s.p[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+char *
+str_lower_cstr(struct arena *a, struct str s)
+{
+    char *c = str_cstr(a, s);
+    size_t i;
+
+    for (i = 0; c != NULL && c[i] != '\0'; i++) {
+        if (c[i] >= 'A' && c[i] <= 'Z') {
+            c[i] = (char)(c[i] - 'A' + 'a');
+        }
+    }
+    return c;
+}
+
+/* The code point of the well-formed sequence of n bytes at p. */
+static uint32_t
+utf8_decode(const unsigned char *p, size_t n)
+{
+    static const unsigned char lead_mask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    uint32_t cp = p[0] & lead_mask[n];
+    size_t i;
+
+    for (i = 1; i < n; i++) {
+        cp = (cp << 6) | (p[i] & 0x3Fu);
+    }
+    return cp;
+}
+
+/*
+ * Unicode's format characters (general category Cf) that change how text around them is
+ * shown without showing themselves: bidirectional overrides and isolates, zero-width
+ * joiners and spaces, invisible operators, the soft hyphen, tags. Unicode 15.
+ */
+static const struct {
+    uint32_t lo, hi;
+} format_chars[] = {
+    {0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},
+    {0x070F, 0x070F},   {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x180E, 0x180E},
+    {0x200B, 0x200F},   {0x202A, 0x202E},   {0x2060, 0x2064},   {0x2066, 0x206F},
+    {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
+    {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+    {0xE0020, 0xE007F},
+};
+
+static bool
+is_format_char(uint32_t cp)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(format_chars) / sizeof(format_chars[0]); i++) {
+        if (cp >= format_chars[i].lo && cp <= format_chars[i].hi) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+str_is_text(struct str s, unsigned flags)
+{
+    const unsigned char *p = (const unsigned char *)s.p;
+    size_t i = 0, n;
+
+    while (i < s.len) {
+        uint32_t cp;
+
+        if ((n = utf8_seq(p + i, s.len - i)) == 0) {
+            return false;
+        }
+        cp = utf8_decode(p + i, n);
+        i += n;
+        if (cp == '\t' || cp == '\n' || cp == '\r') {
+            if (!(flags & STR_MULTILINE)) {
+                return false;
+            }
+        } else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) { /* C0, DEL, C1 */
+            return false;
+        } else if ((flags & STR_NO_FORMAT) && is_format_char(cp)) {
+            return false;
+        }
+    }
+    return true;
+}

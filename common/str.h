@@ -44,4 +44,18 @@ size_t str_utf8_len(struct str s);
 /* Returns the 32-bit FNV-1a hash of s's bytes (tables, not security). */
 uint32_t str_hash(struct str s);
 
+#define STR_OID_HEX 24 /* hex digits of an ObjectId */
+/* True if s is exactly 24 lowercase hex digits (an ObjectId as we write it). */
+bool str_is_oid_hex(struct str s);
+/* Returns a NUL-terminated copy of s in a with ASCII letters lowered, or NULL (NUL byte,
+ * arena full). */
+char *str_lower_cstr(struct arena *a, struct str s);
+
+#define STR_MULTILINE 1u /* tab, LF and CR are allowed (descriptions, bodies) */
+#define STR_NO_FORMAT 2u /* Unicode format characters are refused too (names) */
+/* True if s is valid UTF-8 text for people: no C0 control (but tab, LF and CR with
+ * STR_MULTILINE), no DEL, no C1 control, and with STR_NO_FORMAT no format character
+ * (bidirectional overrides, zero-width characters, soft hyphen, tags). */
+bool str_is_text(struct str s, unsigned flags);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "db.h"
 #include "http.h"
 #include "route.h"
 
@@ -46,6 +47,12 @@ struct json_object *video_json(struct arena *a, const struct video *v);
 bool video_visible_to(const struct video *v, const struct principal *who);
 /* True if the caller may change v (owner or admin). */
 bool video_writable_by(const struct video *v, const struct principal *who);
+
+/* video_fields.c: the rules of a video's text fields. Each check returns NULL when s is
+ * good, else the js_error code naming what is wrong. */
+const char *video_title_check(struct str s);
+const char *video_description_check(struct str s);
+bool video_visibility_valid(struct str s);
 /* Splits raw (comma-separated) into v's tags: trimmed, lower-cased, deduplicated. Returns
  * NULL, or the js_error code naming what is wrong. */
 const char *video_tags_add(struct arena *a, struct video *v, struct str raw);
@@ -81,6 +88,12 @@ bool body_json(struct request *r, struct json_object **obj, int *rc);
  * optional: an absent body (no Content-Length) counts as {}. */
 bool body_fields(struct request *r, const struct js_field *spec, size_t n, struct js_value *vals,
                  bool optional, int *rc);
+
+/* respond.c: answers shared by the handler files */
+/* The problem for a failed database call: db_unavailable (503) or internal (500). */
+enum prob db_prob(enum db_status st);
+/* Answers db_prob(st). */
+int respond_db_problem(struct request *r, enum db_status st);
 
 /* routes.c */
 extern const struct route routes[];

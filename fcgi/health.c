@@ -7,9 +7,9 @@
 #include "handlers.h"
 
 #include <stdio.h>
-#include <time.h>
 
 #include "app.h"
+#include "clock.h"
 #include "db.h"
 #include "host.h"
 #include "storage.h"
@@ -28,7 +28,6 @@ int
 h_health_ready(struct request *r)
 {
     struct host_workers w;
-    struct timespec now;
     char body[160];
 
     if (db_ping(r->app->db) != DB_OK) {
@@ -37,9 +36,7 @@ h_health_ready(struct request *r)
     if (!storage_is_writable(r->app->storage)) {
         return respond_problem(r, PROB_STORAGE_UNAVAILABLE, "The media root is not writable");
     }
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    host_workers_count(r->app->host, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
-                       READY_STUCK_MS, &w);
+    host_workers_count(r->app->host, clock_mono_ms(), READY_STUCK_MS, &w);
     snprintf(body, sizeof(body),
              "{\"status\":\"ready\",\"workers\":{\"alive\":%u,\"busy\":%u,\"answering\":%u}}",
              w.alive, w.busy, w.answering);

@@ -20,6 +20,7 @@
 #include "arena.h"
 #include "bearer.h"
 #include "bounds.h"
+#include "clock.h"
 #include "db.h"
 #include "handlers.h"
 #include "host.h"
@@ -38,15 +39,6 @@ on_sighup(int sig)
 {
     (void)sig;
     reload_keys = 1;
-}
-
-static int64_t
-mono_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Opens what the workers of this host share (host.h); a pool worker takes a row there.
@@ -73,7 +65,7 @@ host_join(struct app *app, bool pool_worker)
 static void
 maybe_reload_keys(struct app *app)
 {
-    int64_t now = db_now_ms();
+    int64_t now = clock_mono_ms();
     struct keyring ring;
     struct stat st;
     char err[256];
@@ -228,13 +220,13 @@ main(void)
     r.arena = arena;
     r.app = &app;
     while (http_accept(conn, &r) == 0) {
-        int64_t t0 = mono_us();
+        int64_t t0 = clock_mono_us();
 
         host_worker_busy(app.host, t0 / 1000);
         log_set_request(r.request_id);
         maybe_reload_keys(&app);
         dispatch(&r);
-        access_line(&r, mono_us() - t0); /* before finish: it frees the params */
+        access_line(&r, clock_mono_us() - t0); /* before finish: it frees the params */
         http_finish(conn);
         watchdog_disarm();
         host_worker_busy(app.host, 0);

@@ -1,16 +1,17 @@
 /*
  * users.c - the signed-in user's own account.
  *   GET   /api/v1/users/me           200 user (ETag; If-None-Match -> 304)
- *   PATCH /api/v1/users/me           {displayName?, email?} -> 200 user
+ *   PATCH /api/v1/users/me           {displayName?, email?, currentPassword?} -> 200 user
  *   POST  /api/v1/users/me/password  {currentPassword, newPassword} -> 204
  * GET is the hot path: the access token is verified without the database and the user
  * comes from this worker's LRU, whose entries the writes here invalidate on every worker of
- * the host (host.h generations). Changing the password revokes every other session's
- * refresh tokens; their access tokens lapse within JWT_ACCESS_TTL.
+ * the host (host.h generations). Changing the email or the password needs the current
+ * one, and wrong ones are limited per account (MAX_PASSWORD_GUESSES in a window). Changing
+ * the password revokes every other session: their refresh tokens at once, their access
+ * tokens within seconds (bearer.c checks a token's session family).
  */
 #include "handlers.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,11 +21,13 @@
 #include "app.h"
 #include "arena.h"
 #include "bounds.h"
+#include "clock.h"
 #include "db.h"
 #include "db_sessions.h"
 #include "db_users.h"
 #include "host.h"
 #include "json.h"
+#include "log.h"
 #include "lru.h"
 #include "pwhash.h"
 
@@ -64,7 +67,7 @@ h_users_get_me(struct request *r)
     const char *json, *hit;
     bson_oid_t id;
     struct user u;
-    uint64_t gen, now = (uint64_t)db_now_ms();
+    uint64_t gen, now = (uint64_t)clock_mono_ms();
     size_t len;
     enum db_status st;
 
@@ -82,7 +85,7 @@ h_users_get_me(struct request *r)
         return respond_problem(r, PROB_USER_NOT_FOUND, NULL);
     }
     if (st != DB_OK) {
-        return respond_problem(r, st == DB_UNAVAILABLE ? PROB_DB_UNAVAILABLE : PROB_INTERNAL, NULL);
+        return respond_db_problem(r, st);
     }
     if ((json = js_string(r->arena, user_json(r->arena, &u))) == NULL) {
         return -1;
@@ -96,6 +99,61 @@ h_users_get_me(struct request *r)
     return respond_cached(r, entry, len);
 }
 
+/* Reads the caller's own user: 0, or -1 after answering (401/404/503). */
+static int
+own_user(struct request *r, bson_oid_t *id, struct user *u, int *rc)
+{
+    enum db_status st;
+
+    if (db_oid_parse(str_from(r->user.id), id) == -1) {
+        *rc = respond_problem(r, PROB_INVALID_TOKEN, NULL);
+        return -1;
+    }
+    if ((st = db_users_get(r->arena, r->app->db, id, u)) != DB_OK) {
+        *rc = st == DB_NOT_FOUND ? respond_problem(r, PROB_USER_NOT_FOUND, NULL)
+                                 : respond_db_problem(r, st);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks the current password of u, at most MAX_PASSWORD_GUESSES wrong ones in
+ * PASSWORD_GUESS_WINDOW: 0 when it is right, -1 after answering 403 wrong_password or
+ * 429 too_many_attempts (Retry-After: when the window closes). Counted in the user's own
+ * document, so the limit holds on every worker and host, whatever is in front of them. */
+static int
+check_current_password(struct request *r, const struct user *u, struct str pw, int *rc)
+{
+    int64_t now = db_now_ms(), window = (int64_t)PASSWORD_GUESS_WINDOW * 1000;
+    enum db_status st;
+
+    if (u->guess_count >= MAX_PASSWORD_GUESSES && now - u->guess_since < window) {
+        respond_header(r, "Retry-After: %lld",
+                       (long long)((u->guess_since + window - now + 999) / 1000));
+        *rc = respond_problem(r, PROB_TOO_MANY_ATTEMPTS, "Too many wrong current passwords");
+        return -1;
+    }
+    switch (u->password_hash != NULL ? pwhash_verify(pw, u->password_hash) : PWHASH_MISMATCH) {
+    case PWHASH_MATCH:
+    case PWHASH_MATCH_REHASH:
+        if (u->guess_count > 0) {
+            db_users_guess_reset(r->arena, r->app->db, &u->id); /* best effort */
+        }
+        return 0;
+    case PWHASH_MISMATCH:
+        if ((st = db_users_guess_failed(r->arena, r->app->db, &u->id, now, window)) != DB_OK) {
+            *rc = respond_db_problem(r, st);
+            return -1;
+        }
+        log_ev(LOG_INFO, "wrong_current_password", "user %s", u->id_hex);
+        *rc = respond_problem(r, PROB_WRONG_PASSWORD, NULL);
+        return -1;
+    default:
+        *rc = -1;
+        return -1;
+    }
+}
+
 /* PATCH /api/v1/users/me */
 int
 h_users_update_me(struct request *r)
@@ -103,17 +161,18 @@ h_users_update_me(struct request *r)
     static const struct js_field spec[] = {
         {"displayName", JS_STRING, false, 1, MAX_DISPLAY_NAME},
         {"email", JS_STRING, false, 3, MAX_EMAIL},
+        {"currentPassword", JS_STRING, false, 1, MAX_PASSWORD},
     };
-    struct js_value v[2];
+    struct js_value v[3];
     struct js_error errs[2];
-    size_t nerrs = 0, i;
+    size_t nerrs = 0;
     char *name = NULL, *email = NULL;
     bson_oid_t id;
     struct user u;
     enum db_status st;
     int rc;
 
-    if (!body_fields(r, spec, 2, v, false, &rc)) {
+    if (!body_fields(r, spec, 3, v, false, &rc)) {
         return rc;
     }
     if (v[0].present && !account_valid_display_name(v[0].s)) {
@@ -125,15 +184,22 @@ h_users_update_me(struct request *r)
     if (nerrs > 0) {
         return respond_problem_errors(r, PROB_VALIDATION_FAILED, errs, nerrs);
     }
-    if (db_oid_parse(str_from(r->user.id), &id) == -1) {
-        return respond_problem(r, PROB_INVALID_TOKEN, NULL);
-    }
     if ((v[0].present && (name = str_cstr(r->arena, v[0].s)) == NULL) ||
-        (v[1].present && (email = str_cstr(r->arena, v[1].s)) == NULL)) {
+        (v[1].present && (email = str_lower_cstr(r->arena, v[1].s)) == NULL)) {
         return -1;
     }
-    for (i = 0; email != NULL && email[i] != '\0'; i++) {
-        email[i] = (char)tolower((unsigned char)email[i]);
+    if (own_user(r, &id, &u, &rc) == -1) {
+        return rc;
+    }
+    /* A bearer token alone must not move the account to another mailbox. */
+    if (email != NULL && strcmp(email, u.email != NULL ? u.email : "") != 0) {
+        if (!v[2].present) {
+            return respond_problem(r, PROB_CURRENT_PASSWORD_REQUIRED,
+                                   "Changing the email needs currentPassword");
+        }
+        if (check_current_password(r, &u, v[2].s, &rc) == -1) {
+            return rc;
+        }
     }
     if (name != NULL || email != NULL) {
         st = db_users_update_profile(r->arena, r->app->db, &id, name, email);
@@ -141,20 +207,13 @@ h_users_update_me(struct request *r)
         if (st == DB_DUPLICATE) {
             return respond_problem(r, PROB_EMAIL_TAKEN, NULL);
         }
-        if (st == DB_NOT_FOUND) {
-            return respond_problem(r, PROB_USER_NOT_FOUND, NULL);
-        }
         if (st != DB_OK) {
-            return respond_problem(r, st == DB_UNAVAILABLE ? PROB_DB_UNAVAILABLE : PROB_INTERNAL,
-                                   NULL);
+            return st == DB_NOT_FOUND ? respond_problem(r, PROB_USER_NOT_FOUND, NULL)
+                                      : respond_db_problem(r, st);
         }
-    }
-    if ((st = db_users_get(r->arena, r->app->db, &id, &u)) != DB_OK) {
-        return respond_problem(r,
-                               st == DB_NOT_FOUND     ? PROB_USER_NOT_FOUND
-                               : st == DB_UNAVAILABLE ? PROB_DB_UNAVAILABLE
-                                                      : PROB_INTERNAL,
-                               NULL);
+        if (own_user(r, &id, &u, &rc) == -1) {
+            return rc;
+        }
     }
     return respond_json(r, 200, js_string(r->arena, user_json(r->arena, &u)));
 }
@@ -171,6 +230,7 @@ h_users_password_me(struct request *r)
     bson_oid_t id, family;
     struct user u;
     enum db_status st;
+    const char *weak;
     char *hash;
     int rc;
 
@@ -182,25 +242,15 @@ h_users_password_me(struct request *r)
 
         return respond_problem_errors(r, PROB_VALIDATION_FAILED, &too_long, 1);
     }
-    if (db_oid_parse(str_from(r->user.id), &id) == -1 ||
-        db_oid_parse(str_from(r->user.sid), &family) == -1) {
+    if (db_oid_parse(str_from(r->user.sid), &family) == -1) {
         return respond_problem(r, PROB_INVALID_TOKEN, NULL);
     }
-    if ((st = db_users_get(r->arena, r->app->db, &id, &u)) != DB_OK) {
-        return respond_problem(r,
-                               st == DB_NOT_FOUND     ? PROB_USER_NOT_FOUND
-                               : st == DB_UNAVAILABLE ? PROB_DB_UNAVAILABLE
-                                                      : PROB_INTERNAL,
-                               NULL);
+    if (own_user(r, &id, &u, &rc) == -1 || check_current_password(r, &u, v[0].s, &rc) == -1) {
+        return rc;
     }
-    switch (u.password_hash != NULL ? pwhash_verify(v[0].s, u.password_hash) : PWHASH_MISMATCH) {
-    case PWHASH_MATCH:
-    case PWHASH_MATCH_REHASH:
-        break;
-    case PWHASH_MISMATCH:
-        return respond_problem(r, PROB_WRONG_PASSWORD, NULL);
-    default:
-        return -1;
+    if ((weak = account_password_weakness(r->arena, v[1].s, u.username)) != NULL) {
+        return respond_problem(r, PROB_PASSWORD_TOO_COMMON,
+                               arena_sprintf(r->arena, "newPassword: %s", weak));
     }
     if ((hash = pwhash_hash(r->arena, v[1].s)) == NULL) {
         return -1;
@@ -208,8 +258,10 @@ h_users_password_me(struct request *r)
     /* Password first: if revoking then fails, the old password is already useless. */
     if ((st = db_users_set_password(r->arena, r->app->db, &id, hash)) != DB_OK ||
         (st = db_sessions_revoke_user(r->arena, r->app->db, &id, &family)) != DB_OK) {
-        return respond_problem(r, st == DB_UNAVAILABLE ? PROB_DB_UNAVAILABLE : PROB_INTERNAL, NULL);
+        return respond_db_problem(r, st);
     }
+    /* Every other session's access tokens stop too (bearer.c checks families through the
+     * user's generation). */
     cache_invalidate(r, 'u', r->user.id);
     return respond_empty(r, 204);
 }

@@ -13,7 +13,7 @@
  */
 #include "handlers.h"
 
-#include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +22,7 @@
 #include "app.h"
 #include "arena.h"
 #include "bounds.h"
+#include "clock.h"
 #include "cursor.h"
 #include "db.h"
 #include "db_videos.h"
@@ -32,12 +33,6 @@
 #include "lru.h"
 #include "slink.h"
 #include "storage.h"
-
-static int
-db_problem(struct request *r, enum db_status st)
-{
-    return respond_problem(r, st == DB_UNAVAILABLE ? PROB_DB_UNAVAILABLE : PROB_INTERNAL, NULL);
-}
 
 static bool
 is_admin(const struct principal *who)
@@ -100,82 +95,80 @@ video_json(struct arena *a, const struct video *v)
     return o;
 }
 
-/* Lower-cases ASCII letters of a tag; other bytes (UTF-8) stay as they are. */
-static char *
-tag_normalise(struct arena *a, struct str t)
-{
-    char *s = str_cstr(a, t);
-    size_t i;
-
-    for (i = 0; s != NULL && s[i] != '\0'; i++) {
-        s[i] = (char)tolower((unsigned char)s[i]);
-    }
-    return s;
-}
-
-const char *
-video_tags_add(struct arena *a, struct video *v, struct str raw)
-{
-    struct str rest = raw, tag;
-    size_t i;
-
-    while (rest.p != NULL) {
-        char *t;
-        bool dup = false;
-
-        rest = str_cut(rest, ',', &tag);
-        tag = str_trim(tag);
-        if (tag.len == 0) {
-            continue;
-        }
-        if (!str_is_utf8(tag) || str_utf8_len(tag) > MAX_TAG) {
-            return str_is_utf8(tag) ? "too_long" : "invalid_format";
-        }
-        for (i = 0; i < tag.len; i++) {
-            if ((unsigned char)tag.p[i] < 0x20 || tag.p[i] == 0x7f) {
-                return "invalid_format";
-            }
-        }
-        if ((t = tag_normalise(a, tag)) == NULL) {
-            return "invalid_format";
-        }
-        for (i = 0; i < v->ntags && !dup; i++) {
-            dup = strcmp(v->tags[i], t) == 0;
-        }
-        if (dup) {
-            continue;
-        }
-        if (v->ntags == MAX_TAGS) {
-            return "too_many";
-        }
-        v->tags[v->ntags++] = t;
-    }
-    return NULL;
-}
-
 /*
- * A cache entry: "<visibility> <owner hex> <etag>\n<json>", fixed widths so that it is
- * read without parsing: visibility padded to 8, owner 24, etag 18.
+ * A cache entry: the fields GET checks before answering, then the JSON body. A missing
+ * video is cached too (visibility ""), so that a missing id and another user's private
+ * video take the same path and the same time: timing tells them apart no more than the
+ * answer does.
  */
-#define ENTRY_HEAD (8 + 1 + 24 + 1 + CACHE_ETAG_LEN + 1)
+struct video_entry {
+    char visibility[9]; /* "public", "unlisted", "private"; "" for no such video */
+    char owner[25];
+    char etag[CACHE_ETAG_LEN + 1];
+    size_t json_len;
+    char json[];
+};
 
-static int
-respond_entry(struct request *r, const char *e, size_t len)
+/* The entry in bytes (len of them), or NULL if they are not one whole entry. */
+static const struct video_entry *
+entry_of(const char *bytes, size_t len)
 {
-    return respond_etagged(r, (struct str){e + 34, CACHE_ETAG_LEN},
-                           strncmp(e, "public  ", 8) == 0 ? "public, no-cache"
-                                                          : "private, no-cache",
-                           e + ENTRY_HEAD, len - ENTRY_HEAD);
+    const struct video_entry *e = (const struct video_entry *)(const void *)bytes;
+
+    if (bytes == NULL || len < offsetof(struct video_entry, json) ||
+        e->json_len != len - offsetof(struct video_entry, json)) {
+        return NULL;
+    }
+    return e;
 }
 
-/* May the caller see a cached entry? The same rule as video_visible_to. */
-static bool
-entry_visible(const char *e, const struct principal *who)
+/* Stores the entry for key: v's JSON (v NULL: no such video). NULL if a is full. */
+static const struct video_entry *
+entry_put(struct request *r, const char *key, const struct video *v, uint64_t now, uint64_t gen)
 {
-    if (strncmp(e, "private ", 8) != 0) {
+    const char *json = v != NULL ? js_string(r->arena, video_json(r->arena, v)) : "";
+    size_t jlen = json != NULL ? strlen(json) : 0;
+    struct video_entry *e;
+
+    if (json == NULL ||
+        (e = arena_alloc(r->arena, offsetof(struct video_entry, json) + jlen)) == NULL) {
+        return NULL;
+    }
+    memset(e, 0, offsetof(struct video_entry, json));
+    if (v != NULL) {
+        snprintf(e->visibility, sizeof(e->visibility), "%s", v->visibility);
+        snprintf(e->owner, sizeof(e->owner), "%s", v->owner_hex);
+        cache_etag(json, e->etag);
+    }
+    e->json_len = jlen;
+    memcpy(e->json, json, jlen);
+    lru_put(r->app->cache, key, e, offsetof(struct video_entry, json) + jlen, now, gen);
+    return e;
+}
+
+/* May the caller see the entry's video? The same rule as video_visible_to. */
+static bool
+entry_visible(const struct video_entry *e, const struct principal *who)
+{
+    if (e->visibility[0] == '\0') {
+        return false;
+    }
+    if (strcmp(e->visibility, "private") != 0) {
         return true;
     }
-    return who->authenticated && (strncmp(who->id, e + 9, 24) == 0 || is_admin(who));
+    return who->authenticated && (strcmp(who->id, e->owner) == 0 || is_admin(who));
+}
+
+static int
+respond_entry(struct request *r, const struct video_entry *e)
+{
+    if (!entry_visible(e, &r->user)) {
+        return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+    }
+    return respond_etagged(r, str_from(e->etag),
+                           strcmp(e->visibility, "public") == 0 ? "public, no-cache"
+                                                                : "private, no-cache",
+                           e->json, e->json_len);
 }
 
 /* GET /api/v1/videos/{id} */
@@ -183,14 +176,15 @@ int
 h_videos_get(struct request *r)
 {
     struct app *app = r->app;
-    char key[MAX_CACHE_KEY + 1], hex[25], etag[CACHE_ETAG_LEN + 1], *entry;
+    char key[MAX_CACHE_KEY + 1], hex[25];
     struct str id_s = req_param(r, "id");
-    uint64_t gen, now = (uint64_t)db_now_ms();
-    const char *hit, *json;
+    uint64_t gen, now = (uint64_t)clock_mono_ms();
+    const struct video_entry *e;
+    const char *hit;
     bson_oid_t id;
     struct video v;
     enum db_status st;
-    size_t len;
+    size_t len = 0;
 
     if (db_oid_parse(id_s, &id) == -1) {
         return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
@@ -198,33 +192,17 @@ h_videos_get(struct request *r)
     snprintf(hex, sizeof(hex), "%.24s", id_s.p);
     cache_key(key, 'v', hex);
     gen = host_gen(app->host, key); /* before the read: see users.c */
-    if ((hit = lru_get(app->cache, key, now, gen, &len)) != NULL) {
-        if (!entry_visible(hit, &r->user)) {
-            return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
-        }
-        return respond_entry(r, hit, len);
+    hit = lru_get(app->cache, key, now, gen, &len);
+    if ((e = entry_of(hit, len)) != NULL) {
+        return respond_entry(r, e);
     }
-    if ((st = db_videos_get(r->arena, app->db, &id, &v)) == DB_NOT_FOUND ||
-        (st == DB_OK && strcmp(v.status, "uploading") == 0)) {
-        return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+    st = db_videos_get(r->arena, app->db, &id, &v);
+    if (st != DB_OK && st != DB_NOT_FOUND) {
+        return respond_db_problem(r, st);
     }
-    if (st != DB_OK) {
-        return db_problem(r, st);
-    }
-    if ((json = js_string(r->arena, video_json(r->arena, &v))) == NULL) {
-        return -1;
-    }
-    cache_etag(json, etag);
-    entry = arena_sprintf(r->arena, "%-8s %s %s\n%s", v.visibility, v.owner_hex, etag, json);
-    if (entry == NULL) {
-        return -1;
-    }
-    len = strlen(entry);
-    lru_put(app->cache, key, entry, len, now, gen);
-    if (!video_visible_to(&v, &r->user)) {
-        return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
-    }
-    return respond_entry(r, entry, len);
+    /* An upload in progress is no video yet: cached as missing until it commits. */
+    e = entry_put(r, key, st == DB_OK && strcmp(v.status, "uploading") != 0 ? &v : NULL, now, gen);
+    return e != NULL ? respond_entry(r, e) : -1;
 }
 
 /* Loads the video named by {id} that the caller may see. Returns true, or false after
@@ -245,7 +223,7 @@ load_visible(struct request *r, struct video *v, int *rc)
         return false;
     }
     if (st != DB_OK) {
-        *rc = db_problem(r, st);
+        *rc = respond_db_problem(r, st);
         return false;
     }
     return true;
@@ -283,12 +261,6 @@ patch_tags(struct arena *a, struct json_object *obj, struct video *v, bool *pres
     return NULL;
 }
 
-static bool
-valid_visibility(struct str s)
-{
-    return str_eq_cstr(s, "public") || str_eq_cstr(s, "unlisted") || str_eq_cstr(s, "private");
-}
-
 /* PATCH /api/v1/videos/{id} */
 int
 h_videos_update(struct request *r)
@@ -319,19 +291,22 @@ h_videos_update(struct request *r)
     if (!body_json(r, &obj, &rc)) {
         return rc;
     }
-    /* Room is kept for the three checks of our own around js_fields. */
+    /* Room is kept for the four checks of our own around js_fields. */
     if ((terr = patch_tags(r->arena, obj, &v, &has_tags)) != NULL) {
         errs[nerrs++] = (struct js_error){"tags", terr};
     }
     json_object_object_del(obj, "tags");
-    if (js_fields(r->arena, obj, spec, 3, val, errs + nerrs, MAX_FIELD_ERRORS - 3, &more) == -1) {
+    if (js_fields(r->arena, obj, spec, 3, val, errs + nerrs, MAX_FIELD_ERRORS - 4, &more) == -1) {
         nerrs += more;
     }
-    if (val[2].present && !valid_visibility(val[2].s)) {
+    if (val[2].present && !video_visibility_valid(val[2].s)) {
         errs[nerrs++] = (struct js_error){"visibility", "invalid_format"};
     }
-    if (val[0].present && str_trim(val[0].s).len == 0) {
-        errs[nerrs++] = (struct js_error){"title", "too_short"};
+    if (val[0].present && (terr = video_title_check(val[0].s)) != NULL) {
+        errs[nerrs++] = (struct js_error){"title", terr};
+    }
+    if (val[1].present && (terr = video_description_check(val[1].s)) != NULL) {
+        errs[nerrs++] = (struct js_error){"description", terr};
     }
     if (nerrs > 0) {
         return respond_problem_errors(r, PROB_VALIDATION_FAILED, errs, nerrs);
@@ -360,7 +335,7 @@ h_videos_update(struct request *r)
             return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
         }
         if (st != DB_OK) {
-            return db_problem(r, st);
+            return respond_db_problem(r, st);
         }
     }
     return respond_json(r, 200, js_string(r->arena, video_json(r->arena, &v)));
@@ -388,7 +363,7 @@ h_videos_delete(struct request *r)
         return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
     }
     if (st != DB_OK) {
-        return db_problem(r, st);
+        return respond_db_problem(r, st);
     }
     if (storage_delete_video(r->app->storage, v.id_hex) != STORAGE_OK) {
         log_ev(LOG_WARN, "video_files_left", "video %s: files not removed", v.id_hex);
@@ -440,26 +415,6 @@ cursor_read(struct str s, struct video_query *q)
     return 0;
 }
 
-/* Escapes regex metacharacters so client text matches literally (PCRE syntax). */
-static char *
-regex_escape(struct arena *a, struct str s)
-{
-    char *out = arena_alloc(a, s.len * 2 + 1), *p = out;
-    size_t i;
-
-    if (out == NULL) {
-        return NULL;
-    }
-    for (i = 0; i < s.len; i++) {
-        if (strchr("\\^$.|?*+()[]{}/-", s.p[i]) != NULL && s.p[i] != '\0') {
-            *p++ = '\\';
-        }
-        *p++ = s.p[i];
-    }
-    *p = '\0';
-    return out;
-}
-
 /* Reads the list's query parameters into q. Returns true, or false after a 400. */
 static bool
 list_query(struct request *r, struct video_query *q, bson_oid_t *viewer, bson_oid_t *owner, int *rc)
@@ -505,7 +460,7 @@ list_query(struct request *r, struct video_query *q, bson_oid_t *viewer, bson_oi
             *rc = respond_problem(r, PROB_INVALID_QUERY, "q must be 1-100 characters");
             return false;
         }
-        q->title_regex = regex_escape(r->arena, qs);
+        q->title_q = qs;
     }
     return true;
 }
@@ -526,7 +481,7 @@ h_videos_list(struct request *r)
         return rc;
     }
     if ((st = db_videos_list(r->arena, r->app->db, &q, &vs, &n)) != DB_OK) {
-        return db_problem(r, st);
+        return respond_db_problem(r, st);
     }
     if ((o = js_new_object(r->arena)) == NULL || (items = json_object_new_array()) == NULL) {
         return -1;

@@ -80,6 +80,17 @@ stop(struct upload *u, enum prob p, const char *field, const char *code)
     return -1;
 }
 
+/* True (with u->fail set) when a storage call failed: 507 for a full disk, else 500. */
+static bool
+storage_failed(struct upload *u, enum storage_status st)
+{
+    if (st == STORAGE_OK) {
+        return false;
+    }
+    stop(u, st == STORAGE_FULL ? PROB_STORAGE_FULL : PROB_INTERNAL, NULL, NULL);
+    return true;
+}
+
 /* The file's first bytes settle its container; only then is anything stored. */
 static int
 file_open(struct upload *u)
@@ -94,16 +105,11 @@ file_open(struct upload *u)
         return stop(u, PROB_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
     }
     if ((st = db_videos_insert(u->r->arena, app->db, &u->v)) != DB_OK) {
-        return stop(u, st == DB_UNAVAILABLE ? PROB_DB_UNAVAILABLE : PROB_INTERNAL, NULL, NULL);
+        return stop(u, db_prob(st), NULL, NULL);
     }
     u->doc_inserted = true;
-    switch (storage_upload_begin(app->storage, u->v.id_hex, &u->su)) {
-    case STORAGE_OK:
-        break;
-    case STORAGE_FULL:
-        return stop(u, PROB_STORAGE_FULL, NULL, NULL);
-    default:
-        return stop(u, PROB_INTERNAL, NULL, NULL);
+    if (storage_failed(u, storage_upload_begin(app->storage, u->v.id_hex, &u->su))) {
+        return -1;
     }
     u->file_open = true;
     if ((u->hash = crypto_sha256_begin(u->r->arena)) == NULL) {
@@ -119,14 +125,7 @@ file_write(struct upload *u, const void *p, size_t n)
         return stop(u, PROB_UPLOAD_TOO_LARGE, NULL, NULL);
     }
     crypto_sha256_add(u->hash, p, n);
-    switch (storage_upload_write(&u->su, p, n)) {
-    case STORAGE_OK:
-        return 0;
-    case STORAGE_FULL:
-        return stop(u, PROB_STORAGE_FULL, NULL, NULL);
-    default:
-        return stop(u, PROB_INTERNAL, NULL, NULL);
-    }
+    return storage_failed(u, storage_upload_write(&u->su, p, n)) ? -1 : 0;
 }
 
 static int
@@ -253,31 +252,26 @@ fields_check(struct upload *u)
     struct str t = {u->title.buf, u->title.len}, d = {u->description.buf, u->description.len};
     struct str vis = {u->visibility.buf, u->visibility.len};
     struct arena *a = u->r->arena;
-    const char *terr;
+    const char *err;
 
     if (!u->file_done) {
         return stop(u, PROB_VALIDATION_FAILED, "video", "required");
     }
-    if (!u->title.seen || str_trim(t).len == 0) {
+    if (!u->title.seen) {
         return stop(u, PROB_VALIDATION_FAILED, "title", "required");
     }
-    if (!str_is_utf8(t) || !str_is_utf8(d) || memchr(t.p, '\0', t.len) != NULL ||
-        (d.len > 0 && memchr(d.p, '\0', d.len) != NULL)) {
-        return stop(u, PROB_VALIDATION_FAILED, str_is_utf8(t) ? "description" : "title",
-                    "invalid_format");
+    if ((err = video_title_check(t)) != NULL) {
+        return stop(u, PROB_VALIDATION_FAILED, "title",
+                    strcmp(err, "too_short") == 0 ? "required" : err);
     }
-    if (str_utf8_len(t) > MAX_TITLE) {
-        return stop(u, PROB_VALIDATION_FAILED, "title", "too_long");
+    if ((err = video_description_check(d)) != NULL) {
+        return stop(u, PROB_VALIDATION_FAILED, "description", err);
     }
-    if (str_utf8_len(d) > MAX_DESCRIPTION) {
-        return stop(u, PROB_VALIDATION_FAILED, "description", "too_long");
-    }
-    if (u->visibility.seen && !str_eq_cstr(vis, "public") && !str_eq_cstr(vis, "unlisted") &&
-        !str_eq_cstr(vis, "private")) {
+    if (u->visibility.seen && !video_visibility_valid(vis)) {
         return stop(u, PROB_VALIDATION_FAILED, "visibility", "invalid_format");
     }
-    if ((terr = video_tags_add(a, &u->v, (struct str){u->tags.buf, u->tags.len})) != NULL) {
-        return stop(u, PROB_VALIDATION_FAILED, "tags", terr);
+    if ((err = video_tags_add(a, &u->v, (struct str){u->tags.buf, u->tags.len})) != NULL) {
+        return stop(u, PROB_VALIDATION_FAILED, "tags", err);
     }
     u->v.title = str_cstr(a, t);
     u->v.description = str_cstr(a, d);
@@ -300,25 +294,23 @@ commit(struct upload *u)
         (v->source = arena_sprintf(u->r->arena, "source.%s", container_ext(u->kind))) == NULL) {
         return stop(u, PROB_INTERNAL, NULL, NULL);
     }
-    crypto_sha256_end(u->hash, digest);
+    if (crypto_sha256_end(u->hash, digest) == -1) { /* never store an unset digest */
+        return stop(u, PROB_INTERNAL, NULL, NULL);
+    }
     crypto_hex(digest, sizeof(digest), hex);
     v->sha256 = hex;
     v->size = (int64_t)u->su.size;
     v->mime = (char *)container_mime(u->kind);
     v->status = "processing";
     v->updated_at = db_now_ms();
-    switch (storage_upload_commit(&u->su, v->source)) {
-    case STORAGE_OK:
-        break;
-    case STORAGE_FULL:
-        return stop(u, PROB_STORAGE_FULL, NULL, NULL);
-    default:
-        return stop(u, PROB_INTERNAL, NULL, NULL);
+    if (storage_failed(u, storage_upload_commit(&u->su, v->source))) {
+        return -1;
     }
     if ((st = db_videos_finish_upload(u->r->arena, u->r->app->db, v)) != DB_OK) {
         storage_delete_video(u->r->app->storage, v->id_hex);
-        return stop(u, st == DB_UNAVAILABLE ? PROB_DB_UNAVAILABLE : PROB_INTERNAL, NULL, NULL);
+        return stop(u, db_prob(st), NULL, NULL);
     }
+    cache_invalidate(u->r, 'v', v->id_hex); /* a GET meanwhile cached it as missing */
     return 0;
 }
 

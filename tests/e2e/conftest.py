@@ -9,6 +9,7 @@ tools/e2e starts a private stack and runs pytest with these variables set:
   STREMORA_STACK         tools/stack (db-stop / db-start, with STREMORA_VAR passed through)
   STREMORA_CTL           build/stremoractl
   STREMORA_REFRESH_GRACE seconds of the refresh-token grace of that stack
+  STREMORA_REFRESH_RETRY seconds a lost refresh answer is sent again on that stack
 
 Run by hand against a dev stack (`STREMORA_VAR=var/e2e-dev STREMORA_PORT=18090 tools/stack start`)
 with STREMORA_VAR and STREMORA_PORT set the same way; the rest default from them.
@@ -58,6 +59,7 @@ STACK = _path_env("STREMORA_STACK", "tools/stack")
 CTL = _path_env("STREMORA_CTL", "build/stremoractl")
 FCGI = CTL.parent / "stremora-fcgi"  # the same build as stremoractl (build/ or build/asan/)
 REFRESH_GRACE = float(os.environ.get("STREMORA_REFRESH_GRACE", "2"))
+REFRESH_RETRY = float(os.environ.get("STREMORA_REFRESH_RETRY", "4"))
 
 REFRESH_COOKIE = "stremora_refresh"
 ACCESS_TTL = 900
@@ -74,6 +76,7 @@ VALIDATION_CODES = {
     "invalid_format",
     "too_many",  # uploads: more than 20 tags
     "duplicate",  # uploads: a part that may come once came twice
+    "reserved",  # a username kept for the service
 }
 
 _UNSET = object()
@@ -537,6 +540,9 @@ class Api:
             for k in ("accessToken", "refreshToken"):
                 if isinstance(doc.get(k), str) and isinstance(u.get("id"), str):
                     self.id_of_token[doc[k]] = u["id"]
+            cookie = refresh_cookie(resp) if hasattr(resp, "raw") else None
+            if cookie and cookie[0] and isinstance(u.get("id"), str):  # cookie-only sessions
+                self.id_of_token[cookie[0]] = u["id"]
         elif "id" in doc and "email" in doc:
             self._remember_user(doc)
 

@@ -291,7 +291,9 @@ def test_openapi_every_error_response_is_a_problem_with_codes():
             if method not in HTTP_METHODS:
                 continue
             statuses = set(op["responses"])
-            assert "500" in statuses, f"{op['operationId']} lists no 500"
+            # Media bytes are nginx's alone: whatever fails there is 503 unavailable.
+            if op["operationId"] != "media_get":
+                assert "500" in statuses, f"{op['operationId']} lists no 500"
             for status, resp in op["responses"].items():
                 if int(status) < 400:
                     continue

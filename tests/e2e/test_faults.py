@@ -23,6 +23,7 @@ from conftest import (
     assert_token_pair,
     cgi_env,
     describe,
+    get_playback,
     login,
     pids_of_children,
     read_pid,
@@ -346,4 +347,22 @@ def test_faults_stop_ends_every_worker():
         if os.path.exists(f"/proc/{stuck}"):
             os.kill(stuck, signal.SIGKILL)
         stack("start", timeout=120)
+        wait_ready(timeout=30)
+
+
+# ---------------------------------------------------------------------------------------------
+# The pool stopped: nginx answers problems of its own, on the API and on media links.
+
+
+def test_faults_pool_stopped_answers_unavailable(api, user, make_video):
+    v = make_video(user)
+    link = get_playback(api, v["id"])["source"]  # never fetched: nginx has no answer cached
+    stack("pool-stop", timeout=60)
+    try:
+        for r in (requests.get(BASE_URL + "/api/v1/videos", timeout=10),
+                  requests.get(BASE_URL + link, timeout=10)):
+            assert_problem(r, 503, "unavailable")
+            assert r.headers.get("Retry-After", "").isdigit(), describe(r)
+    finally:
+        stack("pool-start", timeout=60)
         wait_ready(timeout=30)

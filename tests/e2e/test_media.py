@@ -101,6 +101,19 @@ def test_media_get_range_open_ended(api, video):
     assert r.content == data[1000:]
 
 
+def test_media_get_range_past_the_end_is_a_problem(api, video):
+    size = len(video["data"])
+    r = api.get(video["source"], headers={"Range": f"bytes={size + 10}-"})
+    assert_problem(r, 416, "range_not_satisfiable")
+    assert r.headers.get("Content-Range") == f"bytes */{size}", describe(r)
+    assert r.headers.get("X-Content-Type-Options") == "nosniff", describe(r)  # once
+
+
+def test_media_get_body_over_the_limit_is_a_problem(video):
+    r = requests.get(BASE_URL + video["source"], data=b"x" * (2 << 20), timeout=30)
+    assert_problem(r, 413, "body_too_large")
+
+
 @pytest.mark.slow
 def test_media_get_range_multi_mb_middle(big_video):
     assert big_video["video"] is not None, describe(big_video["response"])

@@ -94,7 +94,8 @@ def test_users_update_me_display_name_reaches_every_worker(api, user):
 
 def test_users_update_me_email(api, user):
     new_email = f"new{uuid.uuid4().hex[:12]}@Example.Test"
-    r = api.patch(ME, token=user["access"], json={"email": new_email})
+    r = api.patch(ME, token=user["access"],
+                  json={"email": new_email, "currentPassword": user["password"]})
     assert r.status_code == 200, describe(r)
     assert r.json()["email"] == new_email.lower()
     for _ in range(10):
@@ -106,7 +107,8 @@ def test_users_update_me_email(api, user):
 
 def test_users_update_me_both_fields(api, user):
     new_email = f"both{uuid.uuid4().hex[:12]}@example.test"
-    r = api.patch(ME, token=user["access"], json={"email": new_email, "displayName": "Both"})
+    r = api.patch(ME, token=user["access"],
+                  json={"email": new_email, "displayName": "Both", "currentPassword": user["password"]})
     assert r.status_code == 200, describe(r)
     assert_user(r.json(), email=new_email, displayName="Both", username=user["username"])
 
@@ -117,9 +119,58 @@ def test_users_update_me_own_email_again_is_not_taken(api, user):
     assert r.json()["email"] == user["email"]
 
 
+def test_users_update_me_email_needs_the_current_password(api, user):
+    new_email = f"steal{uuid.uuid4().hex[:12]}@example.test"
+    r = api.patch(ME, token=user["access"], json={"email": new_email})
+    assert_problem(r, 422, "current_password_required")
+    r = api.patch(ME, token=user["access"], json={"email": new_email, "currentPassword": "nope-nope"})
+    assert_problem(r, 403, "wrong_password")
+    assert api.get(ME, token=user["access"]).json()["email"] == user["email"]
+    # The display name alone needs no password.
+    r = api.patch(ME, token=user["access"], json={"displayName": "Just a name"})
+    assert r.status_code == 200, describe(r)
+
+
+def test_users_wrong_current_passwords_are_limited(api, user):
+    # 5 wrong current passwords in 15 minutes: then 429 with Retry-After, even for the right
+    # one, on the password change and the email change alike (one count per account).
+    bad = {"currentPassword": "wrong-" + uuid.uuid4().hex, "newPassword": "new-" + uuid.uuid4().hex}
+    for _ in range(5):
+        assert_problem(api.post(PASSWORD, token=user["access"], json=bad), 403, "wrong_password")
+    good = {"currentPassword": user["password"], "newPassword": "new-" + uuid.uuid4().hex}
+    r = api.post(PASSWORD, token=user["access"], json=good)
+    body = assert_problem(r, 429, "too_many_attempts")
+    assert 0 < int(r.headers["Retry-After"]) <= 900, r.headers
+    r = api.patch(ME, token=user["access"],
+                  json={"email": f"x{uuid.uuid4().hex[:8]}@example.test", "currentPassword": user["password"]})
+    assert_problem(r, 429, "too_many_attempts")
+    assert body["detail"]
+    # The password did not change.
+    assert_token_pair(login(api, user["username"], user["password"]), user["id"])
+
+
+def test_users_a_right_password_forgets_earlier_wrong_ones(api, user):
+    bad = {"currentPassword": "wrong-" + uuid.uuid4().hex, "newPassword": "new-" + uuid.uuid4().hex}
+    for _ in range(4):
+        assert_problem(api.post(PASSWORD, token=user["access"], json=bad), 403, "wrong_password")
+    new = "new-" + uuid.uuid4().hex
+    r = api.post(PASSWORD, token=user["access"], json={"currentPassword": user["password"], "newPassword": new})
+    assert r.status_code == 204, describe(r)
+    for _ in range(4):
+        assert_problem(api.post(PASSWORD, token=user["access"], json=bad), 403, "wrong_password")
+
+
+@pytest.mark.parametrize("weak", ["12345678", "password", " " * 8, "qwertyuiop", "monkey123", "sunshine"])
+def test_users_password_me_refuses_a_common_password(api, user, weak):
+    r = api.post(PASSWORD, token=user["access"], json={"currentPassword": user["password"], "newPassword": weak})
+    assert_problem(r, 422, "password_too_common")
+    assert_token_pair(login(api, user["username"], user["password"]), user["id"])
+
+
 def test_users_update_me_email_taken(api, make_user):
     a, b = make_user(), make_user()
-    r = api.patch(ME, token=a["access"], json={"email": b["email"].upper()})
+    r = api.patch(ME, token=a["access"],
+                  json={"email": b["email"].upper(), "currentPassword": a["password"]})
     assert_problem(r, 409, "email_taken")
     r = api.get(ME, token=a["access"])
     assert r.json()["email"] == a["email"], describe(r)
@@ -189,7 +240,9 @@ def test_users_password_me_changes_and_revokes_other_sessions(api, user):
     assert_token_pair(login(api, user["username"], new), user["id"])
     # The other session's refresh token is dead...
     assert_problem(api.post(REFRESH, json={"refreshToken": other["refreshToken"]}), 401, codes=REVOKED)
-    # ...and the session that made the change goes on.
+    # ...and so are its access tokens, at once...
+    assert_problem(api.get(ME, token=other["accessToken"]), 401, "invalid_token")
+    # ...while the session that made the change goes on.
     me = api.get(ME, token=user["access"])
     assert me.status_code == 200, describe(me)
     pair = assert_token_pair(api.post(REFRESH, json={"refreshToken": user["refresh"]}), user["id"])

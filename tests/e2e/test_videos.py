@@ -8,12 +8,15 @@ Every test uploads its own small clips as its own users.
 """
 
 import re
+import statistics
 import time
 import uuid
 
 import pytest
+import requests
 
 from conftest import (
+    BASE_URL,
     LINK_TTL,
     MEDIA,
     MEDIA_LINK_RE,
@@ -176,6 +179,30 @@ def test_videos_get_private_cached_then_other_user_not_found(api, make_user, mak
     for _ in range(12):
         assert_problem(api.get(one(v["id"]), token=other["access"]), 404, "video_not_found")
         assert_problem(api.get(one(v["id"])), 404, "video_not_found")
+
+
+def test_videos_get_private_and_missing_take_the_same_time(api, make_user, make_video):
+    # Walking ids must not find private uploads by their timing: another user's private
+    # video and an id that does not exist answer 404 by the same path (the worker's cache
+    # holds misses too). 50 interleaved rounds, medians within 1.5x of each other.
+    owner, other = make_user(), make_user()
+    v = make_video(owner, visibility="private")
+    missing = "0" * 8 + uuid.uuid4().hex[:16]
+    for _ in range(8):  # every worker has seen both
+        api.get(one(v["id"]), token=other["access"])
+        api.get(one(missing), token=other["access"])
+    times = {"private": [], "missing": []}
+    s = requests.Session()
+    headers = {"Authorization": f"Bearer {other['access']}"}
+    for _ in range(50):
+        for kind, vid in (("private", v["id"]), ("missing", missing)):
+            t = time.perf_counter()
+            r = s.get(f"{BASE_URL}{one(vid)}", headers=headers, timeout=10)
+            times[kind].append(time.perf_counter() - t)
+            assert r.status_code == 404 and r.json()["code"] == "video_not_found", describe(r)
+    med = {k: statistics.median(t) for k, t in times.items()}
+    ratio = med["missing"] / med["private"]
+    assert 1 / 1.5 <= ratio <= 1.5, f"medians: {med}"
 
 
 def test_videos_get_refuses_a_bad_token(api, user, make_video):
@@ -541,15 +568,31 @@ def test_videos_update_not_found(api, user, vid):
         ({"description": "d" * 5001}, "description", "too_long"),
         ({"visibility": "secret"}, "visibility", "invalid_format"),
         ({"visibility": "PUBLIC"}, "visibility", "invalid_format"),
+        ({"title": "bell\x07"}, "title", "invalid_format"),
+        ({"title": "two\nlines"}, "title", "invalid_format"),
+        ({"title": "c1\u0085"}, "title", "invalid_format"),
+        ({"title": "del\x7f"}, "title", "invalid_format"),
+        ({"description": "esc\x1b[31m"}, "description", "invalid_format"),
+        ({"description": "c1\u009b"}, "description", "invalid_format"),
+        ({"tags": ["zero\u200bwidth"]}, "tags", "invalid_format"),
     ],
     ids=["unknown", "status", "tags-string", "tags-number", "tags-21", "tag-41", "title-number",
          "title-null", "title-empty", "title-spaces", "title-201", "description-5001",
-         "visibility-secret", "visibility-upper"],
+         "visibility-secret", "visibility-upper", "title-bel", "title-newline", "title-c1",
+         "title-del", "description-escape", "description-c1", "tag-zero-width"],
 )
 def test_videos_update_invalid(api, user, make_video, body, field, code):
     v = make_video(user, tags="keep")
     assert_validation(api.patch(one(v["id"]), token=user["access"], json=body), field, code)
     assert api.get(one(v["id"])).json() == v
+
+
+def test_videos_update_description_keeps_lines_and_tabs(api, user, make_video):
+    v = make_video(user)
+    desc = "line one\n\tindented\r\nline three"
+    r = api.patch(one(v["id"]), token=user["access"], json={"description": desc})
+    assert r.status_code == 200, describe(r)
+    assert r.json()["description"] == desc
 
 
 def test_videos_update_valid_field_beside_invalid_changes_nothing(api, user, make_video):

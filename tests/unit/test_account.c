@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "account.h"
+#include "arena.h"
 
 static void
 test_account_valid_username(void **state)
@@ -59,6 +60,46 @@ test_account_valid_display_name(void **state)
     assert_false(account_valid_display_name(STR_LIT("   ")));
 }
 
+static void
+test_account_username_is_reserved(void **state)
+{
+    (void)state;
+    assert_true(account_username_is_reserved(str_from("admin")));
+    assert_true(account_username_is_reserved(str_from("root")));
+    assert_true(account_username_is_reserved(str_from("undefined")));
+    assert_true(account_username_is_reserved(str_from("stremora")));
+    assert_true(account_username_is_reserved(str_from("videos")));
+    assert_false(account_username_is_reserved(str_from("admin2")));
+    assert_false(account_username_is_reserved(str_from("alice")));
+}
+
+static void
+test_account_password_weakness(void **state)
+{
+    struct arena *a = arena_new(4096);
+
+    (void)state;
+    assert_non_null(account_password_weakness(a, str_from("12345678"), "alice"));
+    assert_non_null(account_password_weakness(a, str_from("password"), "alice"));
+    assert_non_null(account_password_weakness(a, str_from("        "), "alice"));
+    assert_non_null(account_password_weakness(a, str_from("monkey123"), "alice"));
+    assert_non_null(account_password_weakness(a, str_from("zebrafinch42"), "zebrafinch42"));
+    assert_null(account_password_weakness(a, str_from("correct horse"), "alice"));
+    assert_null(account_password_weakness(a, str_from("k7#Qp2!z"), "alice"));
+    /* Long random strings are not "systematic", whatever cracklib says of some of them. */
+    assert_null(account_password_weakness(a, str_from("pw-01566dc256c747dcb4c9"), "alice"));
+    /* Other scripts: cracklib would judge the stray ASCII letters or the bytes. */
+    assert_null(account_password_weakness(
+        a, str_from("\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"
+                    "\xed\x95\x9c\xe4\xb8\xad\xe6\x96\x87" "a"), "alice"));
+    assert_null(account_password_weakness(
+        a, str_from("\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+                    "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"), "alice"));
+    /* ... but a common word with one such character is still a common word. */
+    assert_non_null(account_password_weakness(a, str_from("password\xe2\x82\xac"), "alice"));
+    arena_free(a);
+}
+
 int
 main(void)
 {
@@ -66,6 +107,8 @@ main(void)
         cmocka_unit_test(test_account_valid_username),
         cmocka_unit_test(test_account_valid_email),
         cmocka_unit_test(test_account_valid_display_name),
+        cmocka_unit_test(test_account_username_is_reserved),
+        cmocka_unit_test(test_account_password_weakness),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,10 +10,25 @@
 
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "arena.h"
 #include "crypto.h"
+
+/* The build links this test with -Wl,--wrap=EVP_DigestFinal_ex (Makefile), so that a
+ * failing OpenSSL can be played. */
+static bool final_fails;
+int __real_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len);
+int __wrap_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len);
+
+int
+__wrap_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len)
+{
+    return final_fails ? 0 : __real_EVP_DigestFinal_ex(ctx, md, len);
+}
 
 /* RFC 4648 section 10, unpadded. */
 static const struct {
@@ -288,10 +303,34 @@ test_crypto_random_differs(void **state)
     assert_memory_not_equal(a, zero, sizeof(a));
 }
 
+/* A streamed digest that OpenSSL failed to finish is an error, never a digest: an upload
+ * must not be stored under an unset sha256. */
+static void
+test_crypto_sha256_end_failure(void **state)
+{
+    struct arena *a = arena_new(1 << 16);
+    unsigned char d[CRYPTO_SHA256_LEN], zero[CRYPTO_SHA256_LEN] = {0};
+    struct crypto_sha256 *h;
+
+    (void)state;
+    assert_non_null(h = crypto_sha256_begin(a));
+    crypto_sha256_add(h, "abc", 3);
+    assert_int_equal(crypto_sha256_end(h, d), 0);
+    assert_memory_not_equal(d, zero, sizeof(d));
+    assert_non_null(h = crypto_sha256_begin(a));
+    crypto_sha256_add(h, "abc", 3);
+    final_fails = true;
+    assert_int_equal(crypto_sha256_end(h, d), -1);
+    final_fails = false;
+    assert_memory_equal(d, zero, sizeof(d));
+    arena_free(a);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crypto_sha256_end_failure),
         cmocka_unit_test(test_crypto_b64url_encode_rfc4648),
         cmocka_unit_test(test_crypto_b64url_decode_rfc4648),
         cmocka_unit_test(test_crypto_b64url_encode_url_alphabet),

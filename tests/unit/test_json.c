@@ -20,19 +20,7 @@
 #include "log.h"
 #include "str.h"
 
-static int
-setup(void **state)
-{
-    *state = arena_new(MAX_REQ_ARENA);
-    return *state == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-    arena_free(*state);
-    return 0;
-}
+#include "fixtures.h"
 
 static enum js_status
 parse_n(void **state, const char *p, size_t n)
@@ -635,7 +623,7 @@ test_js_add_null_safety(void **state)
     assert_string_equal(js_string(*state, o), "{}");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fixture_arena_setup, fixture_arena_teardown)
 
 int
 main(void)

@@ -19,6 +19,8 @@
 #include "jwt.h"
 #include "keys.h"
 
+#include "fixtures.h"
+
 #define NOW 1700000000
 
 #define HDR     "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"k1\"}"
@@ -45,29 +47,11 @@ static struct keyring ring;  /* k1 and k2 */
 static struct keyring other; /* k1 with different bytes */
 static struct arena *arena;
 
-static void
-fill_key(struct key *k, const char *kid, unsigned char seed)
-{
-    size_t i;
-
-    snprintf(k->kid, sizeof(k->kid), "%s", kid);
-    for (i = 0; i < 32; i++) {
-        k->key[i] = (unsigned char)(seed + i);
-    }
-    k->len = 32;
-}
-
 static int
 setup(void **state)
 {
     (void)state;
-    memset(&ring, 0, sizeof(ring));
-    memset(&other, 0, sizeof(other));
-    fill_key(&ring.keys[0], "k1", 1);
-    fill_key(&ring.keys[1], "k2", 101);
-    ring.n = 2;
-    fill_key(&other.keys[0], "k1", 201);
-    other.n = 1;
+    fixture_rings(&ring, &other);
     return (arena = arena_new(MAX_REQ_ARENA)) == NULL ? -1 : 0;
 }
 

@@ -20,19 +20,7 @@
 #include "pwhash.h"
 #include "str.h"
 
-static int
-setup(void **state)
-{
-    *state = arena_new(MAX_REQ_ARENA);
-    return *state == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-    arena_free(*state);
-    return 0;
-}
+#include "fixtures.h"
 
 /* Returns crypt's hash of pw made with prefix and count (e.g. "$2b$", 4), in the arena. */
 static char *
@@ -197,7 +185,7 @@ test_pwhash_dummy_verify_runs(void **state)
     assert_true(dummy > real / 4 && dummy < real * 4);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fixture_arena_setup, fixture_arena_teardown)
 
 int
 main(void)

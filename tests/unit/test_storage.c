@@ -176,15 +176,16 @@ full_disk_child(void)
     return 0;
 }
 
+/* Runs fn in a child process (its own mount namespace may change); fn's exit status 77
+ * means "not allowed here": the test is skipped. */
 static void
-test_storage_upload_write_full_disk(void **state)
+run_in_child(int (*fn)(void))
 {
     int status;
     pid_t pid;
 
-    (void)state;
     if ((pid = fork()) == 0) {
-        _exit(full_disk_child());
+        _exit(fn());
     }
     assert_true(pid > 0);
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -193,6 +194,52 @@ test_storage_upload_write_full_disk(void **state)
         skip();
     }
     assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void
+test_storage_upload_write_full_disk(void **state)
+{
+    (void)state;
+    run_in_child(full_disk_child);
+}
+
+/* A disk without room for one more folder (a tmpfs with four inodes: the root, tmp/,
+ * videos/ and the temp file): the commit's mkdir meets ENOSPC and must say STORAGE_FULL
+ * (507 storage_full for the client), not a bare error (500). */
+static int
+full_inodes_child(void)
+{
+    struct config c = {0};
+    struct storage *s;
+    struct storage_upload u;
+    char err[256];
+
+    if (unshare(CLONE_NEWNS) == -1 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+        mount("tmpfs", root, "tmpfs", 0, "size=1m,nr_inodes=4") == -1) {
+        return 77; /* skip */
+    }
+    snprintf(c.media_root, sizeof(c.media_root), "%s", root);
+    if ((s = storage_new(&c, err, sizeof(err))) == NULL ||
+        storage_upload_begin(s, VID, &u) != STORAGE_OK ||
+        storage_upload_write(&u, "0123456789", 10) != STORAGE_OK) {
+        return 1;
+    }
+    if (storage_upload_commit(&u, "source.mp4") != STORAGE_FULL) {
+        return 2;
+    }
+    storage_upload_abort(&u);
+    if (count_files("tmp") != 0 || count_files("videos") != 0) {
+        return 3;
+    }
+    storage_free(s);
+    return 0;
+}
+
+static void
+test_storage_upload_commit_full_disk(void **state)
+{
+    (void)state;
+    run_in_child(full_inodes_child);
 }
 
 static void
@@ -243,6 +290,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_storage_upload_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_sweep_tmp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_upload_write_full_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_storage_upload_commit_full_disk, setup, teardown),
         cmocka_unit_test(test_container_sniff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

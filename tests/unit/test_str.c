@@ -123,6 +123,56 @@ test_arena_alloc_cap_and_cleanups(void **state)
     arena_free(a);
 }
 
+#define T(lit) ((struct str){(lit), sizeof(lit) - 1})
+
+static void
+test_str_is_text(void **state)
+{
+    (void)state;
+    assert_true(str_is_text(T("Plain title, ok: é 日本 🙂"), 0));
+    assert_true(str_is_text(T(""), 0));
+    assert_false(str_is_text(T("tab\there"), 0));
+    assert_true(str_is_text(T("tab\there"), STR_MULTILINE));
+    assert_true(str_is_text(T("lines\r\nand\n"), STR_MULTILINE));
+    assert_false(str_is_text(T("nul\0byte"), STR_MULTILINE));
+    assert_false(str_is_text(T("bell\a"), STR_MULTILINE));
+    assert_false(str_is_text(T("esc\x1b[31m"), STR_MULTILINE));
+    assert_false(str_is_text(T("del\x7f"), STR_MULTILINE));
+    assert_false(str_is_text(T("c1 \xc2\x85 next line"), STR_MULTILINE)); /* U+0085 */
+    assert_false(str_is_text(T("c1 \xc2\x9b csi"), STR_MULTILINE));      /* U+009B */
+    assert_true(str_is_text(T("nbsp \xc2\xa0"), STR_NO_FORMAT));          /* U+00A0 */
+    assert_false(str_is_text(T("bad \xff"), 0));
+    /* Format characters: allowed in text, refused in names. */
+    assert_true(str_is_text(T("rtl \xe2\x80\xae"), 0));
+    assert_false(str_is_text(T("rtl \xe2\x80\xae"), STR_NO_FORMAT));     /* U+202E */
+    assert_false(str_is_text(T("ad\xe2\x80\x8bmin"), STR_NO_FORMAT));     /* U+200B */
+    assert_false(str_is_text(T("\xef\xbb\xbf" "bom"), STR_NO_FORMAT));       /* U+FEFF */
+    assert_false(str_is_text(T("soft\xc2\xadhyphen"), STR_NO_FORMAT));    /* U+00AD */
+    assert_false(str_is_text(T("tag \xf3\xa0\x80\x81"), STR_NO_FORMAT)); /* U+E0001 */
+    assert_true(str_is_text(T("zwj-free emoji \xf0\x9f\x99\x82"), STR_NO_FORMAT));
+}
+
+static void
+test_str_helpers(void **state)
+{
+    struct arena *a = arena_new(4096);
+    char *low;
+
+    (void)state;
+    assert_true(str_is_oid_hex(T("6b11441d3fcbcad765036cc1")));
+    assert_false(str_is_oid_hex(T("6B11441D3FCBCAD765036CC1")));
+    assert_false(str_is_oid_hex(T("6b11441d3fcbcad765036cc")));
+    assert_false(str_is_oid_hex(T("6b11441d3fcbcad765036cc1a")));
+    assert_false(str_is_oid_hex(T("6b11441d3fcbcad765036cgg")));
+    assert_non_null(low = str_lower_cstr(a, T("MiXeD-ÄÖ")));
+    assert_string_equal(low, "mixed-ÄÖ"); /* only ASCII letters */
+    assert_null(str_lower_cstr(a, T("n\0ul")));
+    assert_int_equal(str_hash(T("")), 2166136261u); /* FNV-1a test vectors */
+    assert_int_equal(str_hash(T("a")), 0xe40c292cu);
+    assert_int_equal(str_hash(T("foobar")), 0xbf9cf968u);
+    arena_free(a);
+}
+
 int
 main(void)
 {
@@ -133,6 +183,8 @@ main(void)
         cmocka_unit_test(test_str_cut_and_trim),
         cmocka_unit_test(test_str_cstr_refuses_nul),
         cmocka_unit_test(test_arena_alloc_cap_and_cleanups),
+        cmocka_unit_test(test_str_is_text),
+        cmocka_unit_test(test_str_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,1094 @@
+"""docs/openapi.yaml is the whole contract: a client that keeps to its schemas is never refused,
+and what breaks them is refused with a status and problem code the spec lists.
+
+A small generator of our own (no dependency; a fixed seed, so every run sends the same values)
+walks the spec and, for every operation:
+
+(a) builds valid requests from its schemas in three shapes: `typical` (some optional members,
+    short values), `min` (required members only, the shortest values, no optional token) and
+    `max` (every member, the longest values, mostly in three- and four-byte characters, the
+    last enum value). The answer must be a success status the spec documents for the
+    operation, with the documented headers that are `required`, and a body that matches the
+    documented schema;
+(b) builds invalid requests from the same schemas, each breaking one constraint of one member
+    of the body, the query or the path (below `minLength`, above `maxLength` or a byte limit,
+    the wrong type, `null`, a character the `pattern` refuses, a value outside the `enum` or
+    inside a `not`, too many items, an unknown member, a missing required one), plus a body
+    that is not JSON, another media type, and a missing or bad token. The answer must be a
+    4xx problem whose code the spec lists for that operation and status (`assert_problem`);
+    a 422 `validation_failed` must name the member.
+
+Values the schemas cannot make up come from fixtures: fresh users and their tokens, videos,
+cursors, media links; usernames and emails carry a uuid, as the fixtures' do, so that runs do
+not collide. What cannot be tested black-box is left out where it would go, with the reason.
+"""
+
+import functools
+import json
+import random
+import re
+import urllib.parse
+import uuid
+
+import pytest
+
+from conftest import (
+    CONTAINERS,
+    REPO,
+    VIDEOS,
+    _ffmpeg,
+    _path_item,
+    assert_problem,
+    describe,
+    get_playback,
+    login,
+    media_type,
+    multipart_bytes,
+    new_boundary,
+    openapi_spec,
+    problem_codes,
+    raw_request,
+    upload,
+    video_parts,
+)
+
+try:  # Python 3.11 and later
+    from re import _constants as sre_c
+    from re import _parser as sre_parse
+except ImportError:  # pragma: no cover
+    import sre_constants as sre_c
+    import sre_parse
+
+SEED = 20240611
+REPEATS = tuple(getattr(sre_c, n) for n in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+                if hasattr(sre_c, n))
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
+MODES = ("min", "typical", "max")
+
+# Characters the generator draws from, by their length in UTF-8. Some are unusual but allowed
+# everywhere text is (no-break space, a combining accent, line separator, replacement
+# character, private use): the server must take what the patterns let through. Some are
+# refused in most places (NUL, C0, DEL, C1, format characters): a value may hold them only
+# where its schema lets it, so a schema that forgets a rule the server keeps fails here.
+POOL = {
+    1: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.!#$%&'*+/=?^`{|}~()<>;:@\"\\"
+       "\x00\x01\x1b\x7f\t\n\r",
+    2: "éüßñçøåΩжאب\u00a0\u0301\x85\x9b\u00ad",
+    3: "€中文字日本語한\u2028\ufffd\ue000\u202e\u200b\ufeff",
+    4: "😀🎬𝄞𠀋🙂🦉\U000e0001",
+}
+# How often each width is drawn: `max` leans on four-byte characters, to reach byte limits.
+WEIGHTS = {"min": (6, 2, 1, 1), "typical": (6, 2, 1, 1), "max": (1, 1, 2, 6)}
+# Characters tried to break a pattern, in this order: NUL (refused in every string), C0, DEL,
+# C1, format characters, then characters some patterns refuse (uppercase in a username, a
+# space in a token, a comma in a tag, a line break in a title).
+BREAKERS = ["\x00", "\x01", "\x1b", "\x7f", "\x85", "\x9b", "\u202e", "\u200b", "\ufeff",
+            "\U000e0001", "\t", "\n", "\r", "A", " ", ",", "@", "/", "é"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The spec
+
+
+def deref(obj):
+    spec = openapi_spec()
+    while isinstance(obj, dict) and "$ref" in obj:
+        node = spec
+        for part in obj["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        obj = node
+    return obj
+
+
+@functools.lru_cache(maxsize=1)
+def operations():
+    """{operationId: (method, path template, operation, parameters by (in, name))}."""
+    out = {}
+    for path, item in openapi_spec()["paths"].items():
+        shared = [deref(p) for p in item.get("parameters", [])]
+        for method, op in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            params = {(p["in"], p["name"]): p for p in shared}
+            params.update({(p["in"], p["name"]): p for p in map(deref, op.get("parameters", []))})
+            out[op["operationId"]] = (method.upper(), path, op, params)
+    return out
+
+
+def request_body(op):
+    """(media type, schema, encoding) of the operation's request body, or (None, None, {})."""
+    body = deref(op.get("requestBody"))
+    if not body:
+        return None, None, {}
+    (mt, media), = body["content"].items()
+    return mt, media["schema"], media.get("encoding", {})
+
+
+def anonymous_allowed(op):
+    return any(req == {} for req in op.get("security", [{}]))
+
+
+def bearer_allowed(op):
+    return any("bearer" in req for req in op.get("security", []))
+
+
+_U_BRACE = re.compile(r"\\u\{([0-9A-Fa-f]{1,6})\}")
+
+
+@functools.lru_cache(maxsize=None)
+def py_regex(pattern):
+    """A spec pattern (ECMA-262 with the u flag, as JSON Schema 2020-12 reads it) as a Python
+    regex: a final $ must not match before a newline, and a \\u{X} escape, should one come
+    back, is written \\UXXXXXXXX (the spec writes such characters as themselves)."""
+    p = _U_BRACE.sub(lambda m: "\\U%08X" % int(m.group(1), 16), pattern)
+    if p.endswith("$") and not p.endswith("\\$"):
+        p = p[:-1] + r"\Z"
+    return re.compile(p)
+
+
+def flat(schema):
+    """The constraints of schema and of all it reaches through $ref and allOf, in one dict."""
+    out = {"patterns": [], "nots": [], "properties": {}, "required": []}
+
+    def merge(s):
+        s = deref(s)
+        for sub in s.get("allOf", []):
+            merge(sub)
+        for k, v in s.items():
+            if k in ("allOf", "description", "$ref", "examples", "default"):
+                continue
+            if k == "pattern":
+                out["patterns"].append(v)
+            elif k == "not":
+                out["nots"].append(v)
+            elif k == "properties":
+                out["properties"].update(v)
+            elif k == "required":
+                out["required"] += [r for r in v if r not in out["required"]]
+            elif k in ("minLength", "minItems", "minimum"):
+                out[k] = max(out.get(k, v), v)
+            elif k in ("maxLength", "maxItems", "maximum", "x-stremora-max-bytes"):
+                out[k] = min(out.get(k, v), v)
+            else:
+                out[k] = v
+
+    merge(schema)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# A validator for the JSON Schema keywords the spec uses
+
+
+def _is_type(value, t, schema):
+    if t == "string":
+        return isinstance(value, str) or (isinstance(value, bytes) and schema.get("format") == "binary")
+    if t == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if t == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return {"boolean": bool, "array": list, "object": dict, "null": type(None)}[t] is type(value)
+
+
+DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)\Z")
+
+
+def problems(schema, value, at="$"):
+    """What is wrong with value under schema; [] when it is valid."""
+    s = deref(schema)
+    errs = []
+    for sub in s.get("allOf", []):
+        errs += problems(sub, value, at)
+    if "anyOf" in s and all(problems(x, value, at) for x in s["anyOf"]):
+        errs.append(f"{at}: matches none of anyOf")
+    if "oneOf" in s and sum(not problems(x, value, at) for x in s["oneOf"]) != 1:
+        errs.append(f"{at}: does not match exactly one of oneOf")
+    if "not" in s and not problems(s["not"], value, at):
+        errs.append(f"{at}: matches its `not`")
+    if "type" in s:
+        types = s["type"] if isinstance(s["type"], list) else [s["type"]]
+        if not any(_is_type(value, t, s) for t in types):
+            return errs + [f"{at}: {value!r:.80} is not of type {s['type']}"]
+    if "const" in s and value != s["const"]:
+        errs.append(f"{at}: {value!r:.80} is not {s['const']!r}")
+    if "enum" in s and value not in s["enum"]:
+        errs.append(f"{at}: {value!r:.80} is not one of {s['enum']}")
+    limit = s.get("x-stremora-max-bytes")
+    if isinstance(value, str):
+        if len(value) < s.get("minLength", 0) or len(value) > s.get("maxLength", len(value)):
+            errs.append(f"{at}: {len(value)} characters")
+        if "pattern" in s and not py_regex(s["pattern"]).search(value):
+            errs.append(f"{at}: {value!r:.80} does not match {s['pattern'][:60]!r}")
+        if s.get("format") == "date-time" and not DATE_TIME.match(value):
+            errs.append(f"{at}: {value!r} is not a date-time")
+        if limit is not None and len(value.encode()) > limit:
+            errs.append(f"{at}: over {limit} bytes")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < s.get("minimum", value) or value > s.get("maximum", value):
+            errs.append(f"{at}: {value} out of range")
+    if isinstance(value, list):
+        if len(value) < s.get("minItems", 0) or len(value) > s.get("maxItems", len(value)):
+            errs.append(f"{at}: {len(value)} items")
+        if s.get("uniqueItems") and len({json.dumps(v) for v in value}) != len(value):
+            errs.append(f"{at}: items repeat")
+        if limit is not None and len(",".join(value).encode()) > limit:
+            errs.append(f"{at}: over {limit} bytes joined")
+        for i, v in enumerate(value):
+            errs += problems(s.get("items", {}), v, f"{at}[{i}]")
+    if isinstance(value, dict):
+        props = s.get("properties", {})
+        for name in s.get("required", []):
+            if name not in value:
+                errs.append(f"{at}: {name} is missing")
+        for name, needs in s.get("dependentRequired", {}).items():
+            if name in value:
+                errs += [f"{at}: {n} is missing beside {name}" for n in needs if n not in value]
+        for name, v in value.items():
+            if name in props:
+                errs += problems(props[name], v, f"{at}.{name}")
+            elif s.get("additionalProperties") is False:
+                errs.append(f"{at}: {name} is not a member")
+    return errs
+
+
+# ---------------------------------------------------------------------------------------------
+# The generator
+
+
+def _in_class(items, cp):
+    negate, hit = False, False
+    for op, av in items:
+        if op is sre_c.NEGATE:
+            negate = True
+        elif op is sre_c.LITERAL:
+            hit |= cp == av
+        elif op is sre_c.RANGE:
+            hit |= av[0] <= cp <= av[1]
+        elif op is sre_c.CATEGORY:
+            ch = chr(cp)
+            hit |= {sre_c.CATEGORY_DIGIT: ch.isdigit(), sre_c.CATEGORY_WORD: ch.isalnum() or ch == "_",
+                    sre_c.CATEGORY_SPACE: ch.isspace()}.get(av, False)
+    return hit != negate
+
+
+class Gen:
+    """Values for schemas. `mode` picks lengths (shortest, some, longest) and how often
+    multi-byte characters come; every value is checked against its schema before use."""
+
+    def __init__(self, rng, mode):
+        self.rng, self.mode = rng, mode
+
+    def char(self, accept=lambda c: True):
+        widths = self.rng.choices((1, 2, 3, 4), weights=WEIGHTS[self.mode], k=4)
+        for w in widths + [1, 2, 3, 4]:
+            cands = [c for c in POOL[w] if accept(c)]
+            if cands:
+                return self.rng.choice(cands)
+        return None
+
+    # Strings from a regex: the parse tree of Python's own parser, filled to a target length.
+    def _minlen(self, seq):
+        n = 0
+        for op, av in seq:
+            if op in (sre_c.LITERAL, sre_c.NOT_LITERAL, sre_c.IN, sre_c.ANY):
+                n += 1
+            elif op in REPEATS:
+                n += av[0] * self._minlen(av[2])
+            elif op is sre_c.SUBPATTERN:
+                n += self._minlen(av[3])
+            elif op is sre_c.BRANCH:
+                n += min(self._minlen(alt) for alt in av[1])
+        return n
+
+    def _seq(self, seq, budget):
+        seq, out = list(seq), []
+        mins = [self._minlen([item]) for item in seq]
+        for i, item in enumerate(seq):
+            used = sum(len(x) for x in out)
+            out.append(self._item(item, max(mins[i], budget - used - sum(mins[i + 1:]))))
+        return "".join(out)
+
+    def _item(self, item, budget):
+        op, av = item
+        if op is sre_c.LITERAL:
+            return chr(av)
+        if op is sre_c.NOT_LITERAL:
+            return self.char(lambda c: ord(c) != av)
+        if op is sre_c.ANY:
+            return self.char(lambda c: c != "\n")
+        if op is sre_c.IN:
+            c = self.char(lambda c: _in_class(av, ord(c)))
+            if c is None:  # a class the pool misses: take a code point from its ranges
+                ranges = [a if o is sre_c.RANGE else (a, a)
+                          for o, a in av if o in (sre_c.RANGE, sre_c.LITERAL)]
+                lo, hi = self.rng.choice(ranges)
+                c = chr(self.rng.randint(lo, hi))
+            return c
+        if op in REPEATS:
+            lo, hi, sub = av
+            each = max(1, self._minlen(sub))
+            count = max(lo, min(hi, budget // each))
+            if count == 0:
+                return ""
+            return "".join(self._seq(sub, max(each, budget // count)) for _ in range(count))
+        if op is sre_c.SUBPATTERN:
+            return self._seq(av[3], budget)
+        if op is sre_c.BRANCH:
+            fits = [alt for alt in av[1] if self._minlen(alt) <= budget] or av[1]
+            return self._seq(self.rng.choice(fits), budget)
+        return ""  # anchors
+
+    def from_pattern(self, pattern, length):
+        return self._seq(sre_parse.parse(py_regex(pattern).pattern), length)
+
+    def email(self, length, uniq=""):
+        """A valid address of exactly length characters (6-254) starting with uniq."""
+        local_len = min(64, length - 5)
+        local = (uniq + "".join(self.rng.choice("abcdefghijklmnopqrstuvwxyz0123456789+_")
+                                for _ in range(local_len)))[:local_len]
+        if local_len >= 3:  # a dot-atom with a dot inside
+            local = local[:local_len - 2] + "." + local[-1]
+        rest = length - local_len - 1
+        tld_len = 4 if rest >= 6 else 2
+        rest -= tld_len + 1
+        labels = []
+        while rest > 63:
+            k = min(63, rest - 2)
+            labels.append(k)
+            rest -= k + 1
+        labels.append(rest)
+        alnum = "abcdefghijklmnopqrstuvwxyz0123456789"
+        domain = ".".join("".join(self.rng.choice(alnum) for _ in range(k)) for k in labels)
+        return f"{local}@{domain}.{'test'[:tld_len] if tld_len == 4 else 'io'}"
+
+    def _length(self, lo, hi):
+        if self.mode == "min":
+            return lo
+        if self.mode == "max":
+            return hi
+        return self.rng.randint(max(lo, min(1, hi)), min(hi, lo + 24))
+
+    def value(self, schema):
+        f = flat(schema)
+        for attempt in range(60):
+            v = self._value(f)
+            if not problems(schema, v):
+                return v
+        raise AssertionError(f"the generator cannot make a {self.mode} value for {f}: "
+                             f"{problems(schema, v)}")
+
+    def _value(self, f):
+        t = f.get("type")
+        if "const" in f:
+            return f["const"]
+        if "enum" in f:
+            e = f["enum"]
+            return e[0] if self.mode == "min" else e[-1] if self.mode == "max" else self.rng.choice(e)
+        if t == "integer":
+            lo, hi = f.get("minimum", 0), f.get("maximum", 1000)
+            return lo if self.mode == "min" else hi if self.mode == "max" else self.rng.randint(lo, hi)
+        if t == "array":
+            n = self._length(f.get("minItems", 0), f.get("maxItems", 4))
+            items = [self.value(f["items"]) for _ in range(n)]
+            return self._fit_bytes(items, f)
+        if t == "object":
+            return {k: self.value(v) for k, v in f["properties"].items() if k in f["required"]}
+        if f.get("format") == "binary":
+            return b"\x00" * 16
+        lo, hi = f.get("minLength", 0), f.get("maxLength", 40)
+        if f.get("format") == "email":
+            return self.email(self._length(max(lo, 6), hi))
+        n = self._length(lo, hi)
+        if f["patterns"]:
+            s = self.from_pattern(f["patterns"][0], n)
+        else:
+            s = "".join(self.char() for _ in range(n))
+        return self._fit_bytes(s, f)
+
+    def _fit_bytes(self, v, f):
+        """Shortens v (the longest item of a list first) to x-stremora-max-bytes."""
+        limit = f.get("x-stremora-max-bytes")
+        if limit is None:
+            return v
+
+        def size(x):
+            return len((",".join(x) if isinstance(x, list) else x).encode())
+
+        while size(v) > limit:
+            if isinstance(v, list):
+                i = max(range(len(v)), key=lambda j: len(v[j].encode()))
+                v = v[:i] + [v[i][:-1]] + v[i + 1:]
+            else:
+                v = v[:-1]
+        return v
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+class Call:
+    """One request: the operation, its parameters and body, and who makes it."""
+
+    def __init__(self, op_id, *, path=None, query=None, body=None, token=None, cookie=None,
+                 headers=None, utf8=False, raw=None, content_type=None, has_body=True):
+        self.op_id = op_id
+        self.path = dict(path or {})
+        self.query = dict(query or {})
+        self.body = body
+        self.token, self.cookie = token, cookie
+        self.headers = dict(headers or {})
+        self.utf8 = utf8  # JSON with UTF-8 as is, not \\u escapes
+        self.raw = raw  # bytes sent as the body instead of the encoded one
+        self.content_type = content_type
+        self.has_body = has_body
+
+    def copy(self, **changes):
+        c = Call(self.op_id, path=self.path, query=self.query, body=_copy(self.body),
+                 token=self.token, cookie=self.cookie, headers=self.headers, utf8=self.utf8,
+                 raw=self.raw, content_type=self.content_type, has_body=self.has_body)
+        c.__dict__.update(changes)
+        return c
+
+    def target(self):
+        method, tmpl, op, params = operations()[self.op_id]
+        path = tmpl
+        for name, value in self.path.items():
+            safe = "/" if name == "path" else ""
+            path = path.replace("{" + name + "}", urllib.parse.quote(value, safe=safe))
+        if self.query:
+            path += "?" + urllib.parse.urlencode(self.query)
+        return method, path
+
+    def send(self, api):
+        method, target = self.target()
+        _, _, op, _ = operations()[self.op_id]
+        mt, _, encoding = request_body(op)
+        headers = dict(self.headers)
+        data = None
+        if self.has_body and mt == "application/json" and (self.body is not None or self.raw is not None):
+            data = self.raw
+            if data is None:
+                data = json.dumps(self.body, ensure_ascii=not self.utf8).encode()
+            headers["Content-Type"] = self.content_type or "application/json"
+        elif mt is None and self.raw is not None:
+            data = self.raw
+            headers["Content-Type"] = self.content_type or "application/json"
+        elif self.has_body and mt == "multipart/form-data":
+            boundary = new_boundary()
+            data = self.raw
+            if data is None:
+                data = multipart_bytes(_parts(self.body, encoding), boundary)
+            headers["Content-Type"] = self.content_type or f"multipart/form-data; boundary={boundary}"
+        if method == "GET" and self.op_id == "media_get":
+            # As sent: the odd paths of the invalid variants must not be normalised on the way.
+            if self.token:
+                headers["Authorization"] = f"Bearer {self.token}"
+            return raw_request(api, method, target, headers=headers)
+        return api.request(method, target, data=data, token=self.token, cookie=self.cookie,
+                           headers=headers, timeout=30)
+
+
+def _copy(v):
+    if isinstance(v, dict):
+        return {k: _copy(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_copy(x) for x in v]
+    return v
+
+
+def _parts(body, encoding):
+    """Multipart parts of a body, per the spec's encoding: an array joins with commas as one
+    part (style form, explode false) or is one part per item."""
+    parts = []
+    for name, value in body.items():
+        if isinstance(value, bytes):
+            parts.append((name, value, "clip.mp4", "video/mp4"))
+        elif isinstance(value, list):
+            if encoding.get(name, {}).get("explode", True) is False:
+                parts.append((name, ",".join(value)))
+            else:
+                parts += [(name, v) for v in value]
+        else:
+            parts.append((name, str(value)))
+    return parts
+
+
+# ---------------------------------------------------------------------------------------------
+# What the schemas cannot make up: fixtures per operation
+
+
+class Env:
+    """Fixtures for one operation's requests: users, videos, and the values they give. Users
+    cost two password hashes each, so those whose password and email stay as they are are
+    made once for the module (`shared`); the operations that change them get their own."""
+
+    def __init__(self, api, make_user, make_video, shared, gen=None):
+        self.api, self.make_user, self.make_video, self.gen = api, make_user, make_video, gen
+        self.shared = shared
+
+    def username(self, mode):
+        # Unique across runs, so never shorter than 12 (3 characters would not stay unique).
+        return ("c" + uuid.uuid4().hex)[: {"max": 30, "min": 12}.get(mode, 20)]
+
+    def email(self, mode):
+        n = {"min": 28, "max": 254}.get(mode, 40)
+        return self.gen.email(n, uniq=uuid.uuid4().hex[:20])
+
+    def password(self, mode):
+        """A new password cracklib takes (a schema cannot say which: see NewPassword). `max`
+        is 128 characters of 511 bytes, the most both limits allow: four-byte characters
+        and one of three bytes, none of them ASCII (cracklib would look up the ASCII ones)."""
+        rng = self.gen.rng
+        if mode == "max":
+            pw = "".join(rng.choice(POOL[4]) for _ in range(127)) + "€"
+        else:
+            ascii_ = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!#$%&*+=?"
+            pw = "".join(rng.choice(ascii_) for _ in range(8 if mode == "min" else 16))
+        register = request_body(operations()["auth_register"][2])[1]
+        assert not problems(flat(register)["properties"]["password"], pw), pw
+        return pw
+
+    def user(self, mode, own=False):
+        """A signed-in user; in `max` mode with the longest password and email. Shared by the
+        module's tests unless own."""
+        key = "max" if mode == "max" else "user"
+        if own or key not in self.shared:
+            u = self.make_user() if key == "user" else \
+                self.make_user(password=self.password("max"), email=self.email("max"))
+            if own:
+                return u
+            self.shared[key] = u
+        return self.shared[key]
+
+    def session(self):
+        """A new session of the shared user: {access, refresh}."""
+        u = self.user("typical")
+        r = login(self.api, u["username"], u["password"])
+        assert r.status_code == 200, describe(r)
+        return {"access": r.json()["accessToken"], "refresh": r.json()["refreshToken"]}
+
+
+class Setup:
+    """The fixtures' values for an operation: path parameters, member values that must be
+    real (tokens, passwords, unique names), the caller, and how to freshen a variant."""
+
+    def __init__(self, path=None, members=None, query=None, token=None, cookie=None,
+                 fresh=None, other_token=None, no_body=False):
+        self.path = path or {}
+        self.members = members or {}  # body member -> value, or a callable giving a fresh one
+        self.query = query or {}
+        self.token, self.cookie = token, cookie
+        self.fresh = fresh or ()  # members made anew for every request (unique names)
+        self.other_token = other_token  # a signed-in user who is not the owner
+        self.no_body = no_body
+
+
+def _media_parts(link):
+    _, _, tok, vid, path = link.split("/", 4)
+    return {"token": tok, "id": vid, "path": path}
+
+
+def setup_for(op_id, env, mode):
+    """The Setup of op_id in mode; `min` leaves out an optional token."""
+    s = None
+    if op_id in ("health_get", "health_ready"):
+        return Setup()
+    if op_id == "auth_register":
+        return Setup(members={"username": lambda: env.username(mode), "email": lambda: env.email(mode),
+                              "password": env.password(mode)},
+                     fresh=("username", "email"))
+    if op_id in ("users_update_me", "users_password_me"):  # they change the user
+        u = env.user(mode, own=True)
+    else:
+        u = env.user(mode if op_id == "auth_login" else "typical")
+    if op_id == "auth_login":
+        login = u["email"] if mode == "max" else u["username"]
+        return Setup(members={"login": login, "password": u["password"]})
+    if op_id in ("auth_refresh", "auth_logout"):
+        # A session of its own. `min` sends no body at all: the cookie names the token.
+        refresh = env.session()["refresh"]
+        if mode == "min":
+            return Setup(cookie=refresh, no_body=True)
+        return Setup(members={"refreshToken": refresh})
+    if op_id == "users_get_me":
+        return Setup(token=u["access"])
+    if op_id == "users_update_me":
+        return Setup(token=u["access"], fresh=("email",),
+                     members={"email": lambda: env.email(mode), "currentPassword": u["password"]})
+    if op_id == "users_password_me":
+        return Setup(token=u["access"],
+                     members={"currentPassword": u["password"], "newPassword": env.password(mode)})
+    if op_id == "videos_list":
+        for _ in range(2):
+            env.make_video(u)
+        r = env.api.get(f"{VIDEOS}?owner={u['id']}&limit=1", token=u["access"])
+        assert r.status_code == 200 and r.json()["nextCursor"], describe(r)
+        return Setup(query={"owner": u["id"], "cursor": r.json()["nextCursor"]},
+                     token=None if mode == "min" else u["access"])
+    if op_id == "videos_create":
+        return Setup(token=u["access"], members={"video": env.clip_bytes})
+    v = env.make_video(u)
+    if op_id in ("videos_get", "videos_playback"):
+        s = Setup(path={"id": v["id"]}, token=None if mode == "min" else u["access"])
+    elif op_id in ("videos_update", "videos_delete"):
+        if "other" not in env.shared:
+            env.shared["other"] = env.make_user()
+        other = env.shared["other"]
+        s = Setup(path={"id": v["id"]}, token=u["access"], other_token=other["access"])
+    elif op_id == "media_get":
+        s = Setup(path=_media_parts(get_playback(env.api, v["id"])["source"]))
+    assert s is not None, f"no fixtures for {op_id}: add them to setup_for"
+    return s
+
+
+def build(op_id, setup, gen):
+    """A valid Call of op_id: the schemas' values in gen's mode, the fixtures' where they must
+    be real."""
+    method, tmpl, op, params = operations()[op_id]
+    mt, schema, _ = request_body(op)
+    call = Call(op_id, path=setup.path, token=setup.token, cookie=setup.cookie, utf8=gen.mode == "max")
+    for (where, name), p in sorted(params.items()):
+        if where == "query" and (name in setup.query or gen.mode != "min"):
+            call.query[name] = setup.query[name] if name in setup.query else gen.value(p["schema"])
+    if schema is None or setup.no_body:
+        call.has_body = schema is not None and not setup.no_body
+        return call
+    f = flat(schema)
+    names = [n for n in f["properties"] if n in f["required"] or gen.mode == "max"
+             or (gen.mode == "typical" and gen.rng.random() < 0.6) or n in setup.members]
+    for n, needs in f.get("dependentRequired", {}).items():
+        if n in names:
+            names += [x for x in needs if x not in names]
+    body = {}
+    for n in names:
+        if n not in setup.members:
+            body[n] = gen.value(f["properties"][n])
+        else:
+            given = setup.members[n]
+            body[n] = given() if callable(given) else given
+    bad = problems(schema, body)
+    assert not bad, f"{op_id}: the generator made an invalid body: {bad}"
+    call.body = body
+    return call
+
+
+def freshen(call, setup, skip=()):
+    """call with new unique values (usernames, emails) where the setup asks for them."""
+    for n in setup.fresh:
+        if n not in skip and call.body is not None and n in call.body:
+            call.body[n] = setup.members[n]()
+    return call
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def check_success(call, resp):
+    method, tmpl, op, _ = operations()[call.op_id]
+    documented = {s for s in op["responses"] if int(s) < 400}
+    assert str(resp.status_code) in documented, \
+        f"{call.op_id}: not a documented success: {describe(resp)}"
+    doc = deref(op["responses"][str(resp.status_code)])
+    for name, h in doc.get("headers", {}).items():
+        if deref(h).get("required"):
+            assert resp.headers.get(name), f"{call.op_id}: no {name} header: {describe(resp)}"
+    content = doc.get("content", {})
+    if not content:
+        assert resp.content == b"", describe(resp)
+        return
+    mt = media_type(resp)
+    match = [k for k in content if k == mt or (k.endswith("/*") and mt.startswith(k[:-1]))]
+    assert match, f"{call.op_id}: {mt} is not documented ({sorted(content)}): {describe(resp)}"
+    if mt == "application/json":
+        bad = problems(content[match[0]]["schema"], resp.json())
+        assert not bad, f"{call.op_id}: the answer breaks its schema: {bad[:5]}: {describe(resp)}"
+
+
+def check_refused(call, resp, member=None):
+    """A refusal: 4xx, a problem the spec lists for the operation and status, and for a
+    validation failure the member it names."""
+    assert 400 <= resp.status_code < 500, f"{call.op_id}: not refused: {describe(resp)}"
+    method, tmpl, op, _ = operations()[call.op_id]
+    path = urllib.parse.urlsplit(resp.request.url).path
+    if _path_item(openapi_spec(), path) is openapi_spec()["paths"][tmpl]:
+        body = assert_problem(resp, resp.status_code)
+    else:
+        # conftest finds a target's operation by its segments, and a media path that is empty
+        # or ends in "/" has an empty one: the same checks, against the operation itself.
+        assert media_type(resp) == "application/problem+json", describe(resp)
+        body = resp.json()
+        assert body.get("status") == resp.status_code and body.get("detail") is not None, describe(resp)
+        listed = problem_codes(openapi_spec(), op["responses"].get(str(resp.status_code), {}))
+        assert body.get("code") in listed, \
+            f"{call.op_id} {resp.status_code} lists {sorted(listed)}: {describe(resp)}"
+    doc = deref(op["responses"].get(str(resp.status_code), {}))
+    for name, h in doc.get("headers", {}).items():
+        if deref(h).get("required"):
+            assert resp.headers.get(name), f"{call.op_id}: no {name} header: {describe(resp)}"
+    if member is not None and body["code"] == "validation_failed":
+        fields = [e.get("field") for e in body.get("errors", [])]
+        assert member in fields, f"{call.op_id}: errors name {fields}, not {member}: {describe(resp)}"
+    return body
+
+
+# ---------------------------------------------------------------------------------------------
+# Invalid variants
+
+
+def lenient(op_id, member, kind):
+    """Why the server takes this spec-invalid request on purpose, or None. The spec is the
+    stricter of the two there, and a client keeping to it is never refused."""
+    if member == "tags" and kind == "item-too-short":
+        return "an empty tag is ignored, as an empty one between commas is"
+    if member == "tags" and kind == "item-pattern-,":
+        return "a comma inside a tag separates two tags"
+    if member == "q" and kind == "too-short":
+        return "an empty q is ignored (no filter)"
+    if op_id == "auth_logout" and member == "refreshToken" and kind.startswith("pattern-") \
+            and kind != "pattern-\x00":
+        return "logout is idempotent: what is not a refresh token is an unknown one, which gets 204"
+    return None
+
+
+def _breaking(schema, value, rng, limit=4):
+    """Values like value with one character the schema's pattern refuses (lengths kept)."""
+    f = flat(schema)
+    if not f["patterns"]:
+        return []
+    out = []
+    for ch in BREAKERS:
+        mid = len(value) // 2
+        cand = value[:mid] + ch + value[mid:]
+        if len(cand) > f.get("maxLength", len(cand)):
+            cand = value[:mid] + ch + value[mid + 1:]
+        if problems(schema, cand) and not any(not py_regex(p).search(value) for p in f["patterns"]):
+            out.append((ch, cand))
+    first, rest = out[:2], out[2:]  # NUL and the first control character always
+    return first + rng.sample(rest, min(len(rest), max(0, limit - len(first))))
+
+
+def _not_values(f, gen):
+    """Values that match one of the schema's `not`s: what the server keeps or refuses although
+    they fit every other rule."""
+    out = []
+    for n in f["nots"]:
+        n = deref(n)
+        if "enum" in n:
+            out.append(gen.rng.choice(n["enum"]))
+        elif "pattern" in n:
+            out.append(Gen(gen.rng, "max").from_pattern(n["pattern"], f.get("maxLength", 8)))
+    return out
+
+
+def string_variants(schema, good, gen, json_body=True):
+    """(kind, value) pairs that break one rule of a string schema; good is a valid value."""
+    f = flat(schema)
+    out = []
+    if "enum" in f:
+        out += [("enum", "bogus"), ("enum-case", f["enum"][0].upper())]
+    elif f.get("format") == "binary":
+        out.append(("empty", b""))
+        return out
+    else:
+        if f.get("minLength", 0) > 0:
+            short = Gen(gen.rng, "min").value(schema)
+            out.append(("too-short", short[:-1]))
+        if "maxLength" in f:
+            longest = Gen(gen.rng, "typical").value(dict(schema_no_bytes(schema)))
+            longest = (longest * (f["maxLength"] // max(1, len(longest)) + 2))[: f["maxLength"] + 1]
+            if problems(schema, longest):
+                out.append(("too-long", longest))
+        if "x-stremora-max-bytes" in f:
+            big = Gen(gen.rng, "max").value(dict(schema_no_bytes(schema)))
+            if len(big.encode()) > f["x-stremora-max-bytes"]:
+                out.append(("too-many-bytes", big))
+        out += [("not", v) for v in _not_values(f, gen)]
+        out += [(f"pattern-{ch}", v) for ch, v in _breaking(schema, good, gen.rng)]
+        if f["patterns"]:
+            # The shape of a pattern: one character less or more, the other case, and for a
+            # path (a pattern that takes "/") dot segments and empty ones.
+            shapes = [("shorter", good[:-1]), ("longer", good + good[-1:]),
+                      ("case", good.upper() if good.upper() != good else good.lower())]
+            if not problems(schema, "a/b"):
+                shapes += [("dot-segment", "../" + good), ("empty-segment", good + "/")]
+            out += [(f"pattern-{k}", v) for k, v in shapes if v and problems(schema, v)]
+    if json_body:
+        out += [("wrong-type", 12), ("null", None)]
+    return out
+
+
+def schema_no_bytes(schema):
+    """schema without its byte limit and `not`s: for making values that only those break."""
+    f = flat(schema)
+    dropped = ("x-stremora-max-bytes", "nots", "patterns", "properties", "required")
+    s = {k: v for k, v in f.items() if k not in dropped}
+    if f["patterns"]:
+        s["allOf"] = [{"pattern": p} for p in f["patterns"]]
+    return s
+
+
+def member_variants(name, schema, good, gen, json_body=True):
+    """(member, kind, value) that break one rule of one member."""
+    f = flat(schema)
+    if f.get("type") == "array":
+        items = f["items"]
+        out = []
+        if json_body:
+            out.append(("wrong-type", "not-an-array"))
+        n = f.get("maxItems")
+        if n is not None:
+            many = [f"t{i:02d}" + Gen(gen.rng, "typical").value(items)[:30] for i in range(n + 1)]
+            out.append(("too-many", many))
+        if "x-stremora-max-bytes" in f and n:
+            # Within maxItems and each within maxLength, but over the byte limit.
+            cjk = "中文字日本語한国"
+            wide = [(cjk[i % 8] + cjk * 6)[: flat(items).get("maxLength", 8)] for i in range(n)]
+            if len(",".join(wide).encode()) > f["x-stremora-max-bytes"]:
+                out.append(("too-many-bytes", wide))
+        first = good[0] if good else Gen(gen.rng, "typical").value(items)
+        for kind, v in string_variants(items, first, gen, json_body):
+            out.append((f"item-{kind}", [v] + list(good[1:])))
+        return [(name, k, v) for k, v in out]
+    return [(name, k, v) for k, v in string_variants(schema, good, gen, json_body)]
+
+
+def invalid_calls(base, setup, gen):
+    """(label, Call, member or None, lenient reason or None) for every variant of base.
+
+    Not made here, as they cannot be asked for black-box or belong elsewhere: answers of a
+    broken dependency (500, 503 db_unavailable/unavailable, 507: test_faults stops the
+    database), nginx's own refusals of the HTTP framing (400, 414, 501: test_nginx), the
+    production rate limits (429 rate_limited: only in nginx-conf/stremora.conf), and answers
+    that need a state rather than a bad value: 409 for a taken username or email, 403
+    wrong_password and 429 too_many_attempts, 404 user_not_found (test_auth, test_users). A
+    multipart part is text or a file, so uploads have no wrong types to send."""
+    op_id = base.op_id
+    method, tmpl, op, params = operations()[op_id]
+    mt, schema, _ = request_body(op)
+    out = []
+
+    def add(label, call, member=None, kind=None):
+        out.append((label, call, member, lenient(op_id, member, kind or "")))
+
+    # The body: one member at a time, then the object itself.
+    if schema is not None and base.has_body:
+        f = flat(schema)
+        json_body = mt == "application/json"
+        for name, ms in f["properties"].items():
+            good = base.body.get(name) if base.body and name in base.body else gen.value(ms)
+            for member, kind, v in member_variants(name, ms, good, gen, json_body):
+                c = freshen(base.copy(), setup, skip=(name,))
+                c.body[name] = v
+                add(f"body.{name}:{kind}", c, member, kind)
+        for name in f["required"]:
+            c = freshen(base.copy(), setup)
+            del c.body[name]
+            add(f"body.{name}:missing", c, name)
+        for name, needs in f.get("dependentRequired", {}).items():
+            for n in needs:
+                c = freshen(base.copy(), setup)
+                c.body.setdefault(name, gen.value(f["properties"][name]))
+                c.body.pop(n, None)
+                add(f"body.{n}:missing-beside-{name}", c, n)
+        c = freshen(base.copy(), setup)
+        c.body["zzUnexpected"] = "x"
+        add("body:unknown-member", c, "zzUnexpected")
+        if json_body:
+            add("body:not-json", base.copy(raw=b'{"unterminated": '))
+            add("body:not-an-object", base.copy(raw=b"[]"))
+            add("body:other-media-type", freshen(base.copy(content_type="text/plain"), setup))
+        else:
+            add("body:not-multipart", base.copy(content_type="application/json", raw=b"{}"))
+    # Query and path parameters.
+    for (where, name), p in sorted(params.items()):
+        ps = p["schema"]
+        f = flat(ps)
+        if where == "query":
+            good = base.query.get(name)
+            good = good if good is not None else gen.value(ps)
+            if f.get("type") == "integer":
+                kinds = [("below-minimum", f["minimum"] - 1), ("above-maximum", f["maximum"] + 1),
+                         ("wrong-type", "abc"), ("not-an-integer", "1.5")]
+            else:
+                kinds = string_variants(ps, str(good), gen, json_body=False)
+            for kind, v in kinds:
+                c = base.copy()
+                c.query = dict(base.query, **{name: v})
+                add(f"query.{name}:{kind}", c, name, kind)
+        elif where == "path":
+            for kind, v in string_variants(ps, base.path[name], gen, json_body=False):
+                c = base.copy()
+                c.path = dict(base.path, **{name: v})
+                add(f"path.{name}:{kind}", c)
+        # Headers are left alone: the few the spec names (If-None-Match, Range, X-Stremora-
+        # Session) take any value, and the server ignores what it does not understand.
+    if schema is None and op_id != "media_get":
+        # A route that takes no body refuses one. (nginx serves media files itself and
+        # ignores a small body there.)
+        add("body:on-a-route-without-one", base.copy(raw=b"{}"))
+    # Who asks. Where the body is optional it can name the session (logout): none is sent.
+    body_required = deref(op.get("requestBody", {})).get("required", False)
+    who = base.copy() if body_required or schema is None else base.copy(has_body=False, cookie=None)
+    if bearer_allowed(op):
+        add("auth:bad-token", who.copy(token="not.a.token"))
+        if not anonymous_allowed(op):
+            add("auth:no-token", who.copy(token=None))
+    if setup.other_token:
+        add("auth:not-the-owner", who.copy(token=setup.other_token))
+    if op_id == "auth_refresh":
+        add("auth:no-refresh-token", who.copy(token=None))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The tests
+
+
+@pytest.fixture(scope="module")
+def shared_users():
+    return {}
+
+
+@pytest.fixture(scope="module")
+def clip_bytes(tmp_path_factory):
+    """One 1 s MP4 (the suite's `clips` makes every container, which this module needs not)."""
+    path = tmp_path_factory.mktemp("contract") / "clip.mp4"
+    rc, err = _ffmpeg(["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=1",
+                       *CONTAINERS["mp4"][0], str(path)])
+    assert rc == 0, f"ffmpeg could not make an mp4: {err}"
+    return path.read_bytes()
+
+
+def _make_video(api, owner, data):
+    """A fresh public video of owner (its answer is checked against the spec, not here)."""
+    r = upload(api, owner["access"], video_parts(data))
+    assert r.status_code == 201, describe(r)
+    return r.json()
+
+
+@pytest.fixture
+def env(api, make_user, clip_bytes, shared_users):
+    e = Env(api, make_user, lambda owner: _make_video(api, owner, clip_bytes), shared_users)
+    e.clip_bytes = clip_bytes
+    return e
+
+
+def _valid_cases():
+    """Every operation in `typical`; with a body or a query also `min` and `max`; with an
+    optional token also `min` (without it)."""
+    cases = []
+    for op_id, (method, tmpl, op, params) in sorted(operations().items()):
+        if request_body(op)[1] is not None or any(w == "query" for w, _ in params):
+            modes = MODES
+        elif anonymous_allowed(op) and bearer_allowed(op):
+            modes = ("min", "typical")
+        else:
+            modes = ("typical",)
+        cases += [pytest.param(op_id, mode, id=f"{op_id}-{mode}") for mode in modes]
+    return cases
+
+
+@pytest.mark.parametrize("op_id,mode", _valid_cases())
+def test_contract_valid_request_succeeds(env, op_id, mode):
+    gen = Gen(random.Random(f"{SEED}:{op_id}:{mode}"), mode)
+    env.gen = gen
+    setup = setup_for(op_id, env, mode)
+    call = build(op_id, setup, gen)
+    check_success(call, call.send(env.api))
+
+
+@pytest.mark.parametrize("op_id", sorted(operations()))
+def test_contract_invalid_requests_get_documented_problems(env, op_id):
+    gen = Gen(random.Random(f"{SEED}:{op_id}:invalid"), "typical")
+    env.gen = gen
+    setup = setup_for(op_id, env, "typical")
+    base = build(op_id, setup, gen)
+    variants = invalid_calls(base, setup, gen)
+    failures = []
+    for label, call, member, lenient in variants:
+        resp = call.send(env.api)
+        try:
+            if lenient:
+                check_success(call, resp)
+            else:
+                check_refused(call, resp, member)
+        except AssertionError as e:
+            failures.append(f"{label}: {e}")
+    assert not failures, f"{len(failures)} of {len(variants)} variants:\n" + "\n".join(failures)
+
+
+def test_contract_every_problem_code_is_in_the_spec():
+    """The Problem code enum is exactly what the application and nginx can answer."""
+    enum = set(openapi_spec()["components"]["schemas"]["Problem"]["properties"]["code"]["enum"])
+    table = (REPO / "common/problem.c").read_text()
+    app = set(re.findall(r'\[PROB_\w+\]\s*=\s*\{\s*\d+,\s*"(\w+)"', table))
+    assert app, "no codes found in common/problem.c"
+    nginx = set()
+    for conf in (REPO / "nginx-conf").rglob("*.conf"):
+        text = conf.read_text()
+        nginx |= set(re.findall(r'"code":"(\w+)"', text))
+        nginx |= set(re.findall(r"set \$media_problem (\w+);", text))
+    media = set(re.findall(r'code = "(\w+)"', (REPO / "fcgi/media.c").read_text()))
+    assert app - enum == set(), f"codes of common/problem.c missing from the spec: {sorted(app - enum)}"
+    assert nginx - enum == set(), f"codes nginx answers missing from the spec: {sorted(nginx - enum)}"
+    unused = enum - app - nginx - media
+    assert unused == set(), f"codes nobody answers: {sorted(unused)}"
+
+
+def test_contract_every_route_is_an_operation():
+    """The spec documents every route of fcgi/routes.c (nginx's internal subrequests aside),
+    and no operation under /api/ that no route serves."""
+    text = (REPO / "fcgi/routes.c").read_text()
+    rows = set(re.findall(r'\{METHOD_(\w+),\s*"(/[^"]*)"', text))
+    routes = {(m, p) for m, p in rows if p.startswith("/api/")}
+    documented = {(m, t) for m, t, _, _ in operations().values() if t.startswith("/api/")}
+    missing = routes - documented
+    assert missing == set(), f"routes the spec does not document: {sorted(missing)}"
+    assert documented - routes == set(), f"operations no route serves: {sorted(documented - routes)}"
+
+
+def _listed_codes(schema):
+    """Every code an error schema names in a `code` enum or const, through allOf and oneOf,
+    but for Problem's own list of every code."""
+    if schema.get("$ref") == "#/components/schemas/Problem":
+        return set()
+    s = deref(schema)
+    code = deref(s.get("properties", {}).get("code", {}))
+    out = set(code.get("enum", [])) | ({code["const"]} if "const" in code else set())
+    for key in ("allOf", "oneOf", "anyOf"):
+        for sub in s.get(key, []):
+            out |= _listed_codes(sub)
+    return out
+
+
+def test_contract_every_documented_code_is_a_problem_code():
+    """Each operation lists only codes of the Problem enum (one outside it would vanish in the
+    allOf with Problem), and, for every error status, the codes and statuses agree with the
+    application's table (a code is answered with one status)."""
+    spec = openapi_spec()
+    problem = spec["components"]["schemas"]["Problem"]
+    enum = set(problem["properties"]["code"]["enum"])
+    status_of = {code: int(st) for st, code in re.findall(
+        r'\[PROB_\w+\]\s*=\s*\{\s*(\d+),\s*"(\w+)"', (REPO / "common/problem.c").read_text())}
+    for op_id, (method, tmpl, op, _) in operations().items():
+        for status, resp in op["responses"].items():
+            if int(status) < 400:
+                continue
+            codes = _listed_codes(deref(resp)["content"]["application/problem+json"]["schema"])
+            assert codes and codes <= enum, \
+                f"{op_id} {status}: {sorted(codes - enum)} are not in Problem's enum"
+            wrong = {c for c in codes & set(status_of) if status_of[c] != int(status)}
+            assert not wrong, f"{op_id} {status}: the server answers {sorted(wrong)} with another status"
+
+
+def test_contract_upload_takes_twenty_tags_of_forty_characters(env):
+    owner = env.user("typical")
+    # The most bytes the issue's limits allow: 20 tags of 40 four-byte characters.
+    wide = "😀😁😂🤣😃😄😅😆"
+    tags = [(wide[i % 8] * 2 + wide[(i // 8) % 8] + wide * 6)[:40] for i in range(20)]
+    call = Call("videos_create", body={"video": env.clip_bytes, "title": "Forty", "tags": tags},
+                token=owner["access"])
+    resp = call.send(env.api)
+    assert resp.status_code == 201, describe(resp)
