@@ -4,7 +4,8 @@
 # that owns the pool's socket and the media (stremora, GID 10001).
 #
 #   base     debian:bookworm-slim + what a server runs (deploy/install-deps --runtime)
-#   build    base + the C toolchain and -dev packages; builds stremora-fcgi and stremoractl
+#   build    base + the C toolchain and -dev packages; builds stremora-fcgi, stremora-worker
+#            and stremoractl
 #   files    picks the data files out of the build context (web/ is optional)
 #   runtime  base + binaries + schemas + web UI + nginx config; runs as user stremora
 
@@ -20,7 +21,8 @@ COPY Makefile ./
 COPY common/ common/
 COPY fcgi/ fcgi/
 COPY ctl/ ctl/
-RUN make -j"$(nproc)" build/stremora-fcgi build/stremoractl
+COPY worker/ worker/
+RUN make -j"$(nproc)" build/stremora-fcgi build/stremora-worker build/stremoractl
 
 # The whole context, so that a folder that does not exist yet (web/) costs nothing; only
 # /out reaches the final image.
@@ -49,7 +51,8 @@ RUN set -eu; \
     install -d -m 0755 /opt/stremora/bin /etc/stremora/tls /var/www/acme; \
     ln -sf /dev/stdout /var/log/nginx/stremora-access.log; \
     ln -sf /dev/stderr /var/log/nginx/stremora-error.log
-COPY --from=build /src/build/stremora-fcgi /src/build/stremoractl /opt/stremora/bin/
+COPY --from=build /src/build/stremora-fcgi /src/build/stremora-worker /src/build/stremoractl \
+    /opt/stremora/bin/
 COPY --from=files /out/opt/stremora/ /opt/stremora/
 COPY --from=files /out/etc/nginx/stremora/ /etc/nginx/stremora/
 

@@ -6,7 +6,7 @@ CC      ?= cc
 PKGS    := libmongoc-1.0 json-c libcurl openssl libcrypt
 # Library headers as -isystem: libbson's own headers fail -Wsign-conversion otherwise.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi -lcrack
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi -lcrack -lm
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
            -Wpointer-arith -Wvla -Wimplicit-fallthrough
@@ -24,6 +24,7 @@ COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 FCGI_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(wildcard fcgi/*.c))
 CTL_OBJ    := $(patsubst %.c,$(B)/obj/%.o,$(wildcard ctl/*.c))
+WORKER_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard worker/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
@@ -34,7 +35,7 @@ HEADERS    := $(wildcard common/*.h)
         check-headers clean
 .DELETE_ON_ERROR:
 
-all: $(B)/stremora-fcgi $(B)/stremoractl $(B)/bench-floor
+all: $(B)/stremora-fcgi $(B)/stremora-worker $(B)/stremoractl $(B)/bench-floor $(B)/bench-ladder
 
 deps:
 	@deploy/install-deps
@@ -45,7 +46,7 @@ $(B)/obj/common/%.o: common/%.c $(HEADERS) Makefile
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS) $(CONVERSION) -c $< -o $@
 
-$(B)/obj/%.o: %.c $(HEADERS) $(wildcard fcgi/*.h) Makefile
+$(B)/obj/%.o: %.c $(HEADERS) $(wildcard fcgi/*.h worker/*.h ctl/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
@@ -57,11 +58,17 @@ $(B)/libcommon.a: $(COMMON_OBJ)
 $(B)/stremora-fcgi: $(FCGI_OBJ) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(B)/stremora-worker: $(WORKER_OBJ) $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(B)/stremoractl: $(CTL_OBJ) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/bench-floor: tests/bench/floor.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
+
+$(B)/bench-ladder: tests/bench/ladder.c $(B)/libcommon.a
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(PKG_LIBS)
 
 # test_crypto plays a failing OpenSSL through the linker (--wrap).
 WRAP_test_crypto := -Wl,--wrap=EVP_DigestFinal_ex

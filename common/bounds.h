@@ -65,6 +65,10 @@
 #define MAX_QUERY_Q         100  /* characters of a search text */
 #define MAX_CURSOR          64   /* bytes of a list cursor */
 
+/* Webhooks */
+#define MAX_WEBHOOKS    20   /* webhooks of one user */
+#define MAX_WEBHOOK_URL 2048 /* bytes of a webhook's URL */
+
 /* Cache */
 #define MAX_CACHE_KEY 64 /* bytes of an LRU key */
 

@@ -33,6 +33,15 @@ static const struct num_var num_vars[] = {
     {"STREMORA_CACHE_TTL_MS", offsetof(struct config, cache_ttl_ms), 5000, 0, 3600000},
     {"STREMORA_MAX_UPLOADS", offsetof(struct config, max_uploads), 3, 1, HOST_UPLOAD_SLOTS},
     {"STREMORA_REQUEST_TIMEOUT", offsetof(struct config, request_timeout), 30, 1, 86400},
+    {"STREMORA_UPLOAD_STALE", offsetof(struct config, upload_stale), 3600, 3, 30 * 86400},
+    {"STREMORA_JOB_ATTEMPTS", offsetof(struct config, job_attempts), 3, 1, 100},
+    {"STREMORA_JOB_LEASE", offsetof(struct config, job_lease), 60, 2, 3600},
+    {"STREMORA_JOB_BACKOFF_MS", offsetof(struct config, job_backoff_ms), 30000, 10, 3600000},
+    {"STREMORA_JOB_POLL_MS", offsetof(struct config, job_poll_ms), 1000, 10, 60000},
+    {"STREMORA_SWEEP_INTERVAL", offsetof(struct config, sweep_interval), 300, 1, 86400},
+    {"STREMORA_TRANSCODE_TIMEOUT", offsetof(struct config, transcode_timeout), 6 * 3600, 10,
+     7 * 86400},
+    {"STREMORA_WEBHOOK_ALLOW_PRIVATE", offsetof(struct config, webhook_allow_private), 0, 0, 1},
 };
 
 struct str_var {

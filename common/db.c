@@ -244,19 +244,19 @@ db_append_keyset_before(bson_t *f, const char *field, int64_t at, const bson_oid
 {
     bson_t or, older, same, lt;
 
-    BSON_APPEND_ARRAY_BEGIN(f, "$or", &or);
-    BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &older);
+    BSON_APPEND_ARRAY_BEGIN(f, "$or", & or);
+    BSON_APPEND_DOCUMENT_BEGIN(& or, "0", &older);
     BSON_APPEND_DOCUMENT_BEGIN(&older, field, &lt);
     BSON_APPEND_DATE_TIME(&lt, "$lt", at);
     bson_append_document_end(&older, &lt);
-    bson_append_document_end(&or, &older);
-    BSON_APPEND_DOCUMENT_BEGIN(&or, "1", &same);
+    bson_append_document_end(& or, &older);
+    BSON_APPEND_DOCUMENT_BEGIN(& or, "1", &same);
     BSON_APPEND_DATE_TIME(&same, field, at);
     BSON_APPEND_DOCUMENT_BEGIN(&same, "_id", &lt);
     BSON_APPEND_OID(&lt, "$lt", id);
     bson_append_document_end(&same, &lt);
-    bson_append_document_end(&or, &same);
-    bson_append_array_end(f, &or);
+    bson_append_document_end(& or, &same);
+    bson_append_array_end(f, & or);
 }
 
 enum db_status

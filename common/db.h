@@ -48,9 +48,8 @@ enum db_status db_find_one(struct arena *a, struct db *db, const char *coll, con
                            const bson_t **out);
 /* Calls fn(ctx, doc) for each document of coll that filter matches (opts: sort, limit,
  * projection; may be NULL) until fn returns nonzero. doc lives until the next call. */
-enum db_status db_find_each(struct arena *a, struct db *db, const char *coll,
-                            const bson_t *filter, const bson_t *opts,
-                            int (*fn)(void *ctx, const bson_t *doc), void *ctx);
+enum db_status db_find_each(struct arena *a, struct db *db, const char *coll, const bson_t *filter,
+                            const bson_t *opts, int (*fn)(void *ctx, const bson_t *doc), void *ctx);
 /* Appends the keyset condition "strictly after (at, id) in (field desc, _id desc) order"
  * to f: {$or: [{field: {$lt: at}}, {field: at, _id: {$lt: id}}]}. */
 void db_append_keyset_before(bson_t *f, const char *field, int64_t at, const bson_oid_t *id);

@@ -2,13 +2,11 @@
  * db_videos.c - queries on videos. Indexes they use (sql-free-schemas/videos.json):
  * {ownerId:1, createdAt:-1, _id:-1} (a user's videos), {visibility:1, createdAt:-1, _id:-1}
  * (public lists), {tags:1, createdAt:-1} (by tag), {status:1, updatedAt:1} (the sweep of
- * abandoned uploads). Title search is a case-insensitive {$regex, $options} on client text
- * the caller has escaped.
+ * abandoned uploads). Title search is a case-insensitive {$regex, $options} on client text,
+ * escaped here (db_regex_escape).
  */
 #include "db_videos.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +14,58 @@
 
 static const char *const listed_status[] = {"processing", "ready"};
 static const char *const own_status[] = {"processing", "ready", "failed"};
+
+/* The processing state and the media facts of a video document. */
+static void
+media_of(struct arena *a, const bson_t *doc, struct video_media *m)
+{
+    bson_iter_t it, sub, arr;
+
+    m->duration = 0;
+    if (bson_iter_init_find(&it, doc, "durationSec") && BSON_ITER_HOLDS_NUMBER(&it)) {
+        m->duration = bson_iter_as_double(&it);
+    }
+    m->width = (int)db_get_i64(doc, "width", 0);
+    m->height = (int)db_get_i64(doc, "height", 0);
+    m->has_thumbnail = db_get_bool(doc, "thumbnail", false);
+    if (bson_iter_init_find(&it, doc, "processing") && BSON_ITER_HOLDS_DOCUMENT(&it) &&
+        bson_iter_recurse(&it, &sub)) {
+        m->processing = true;
+        m->percent = -1;
+        while (bson_iter_next(&sub)) {
+            if (strcmp(bson_iter_key(&sub), "stage") == 0 && BSON_ITER_HOLDS_UTF8(&sub)) {
+                m->stage = arena_strdup(a, bson_iter_utf8(&sub, NULL));
+            } else if (strcmp(bson_iter_key(&sub), "percent") == 0) {
+                m->percent = (int)bson_iter_as_int64(&sub);
+            }
+        }
+    }
+    if (bson_iter_init_find(&it, doc, "renditions") && BSON_ITER_HOLDS_ARRAY(&it) &&
+        bson_iter_recurse(&it, &arr)) {
+        while (bson_iter_next(&arr) && m->nrenditions < MAX_RENDITIONS) {
+            struct rendition *r = &m->renditions[m->nrenditions];
+            const uint8_t *data;
+            uint32_t len;
+            bson_t item;
+
+            if (!BSON_ITER_HOLDS_DOCUMENT(&arr)) {
+                continue;
+            }
+            bson_iter_document(&arr, &len, &data);
+            if (!bson_init_static(&item, data, len)) {
+                continue;
+            }
+            r->name = db_get_str(a, &item, "name");
+            r->width = (int)db_get_i64(&item, "width", 0);
+            r->height = (int)db_get_i64(&item, "height", 0);
+            r->bandwidth = db_get_i64(&item, "bandwidth", 0);
+            r->average_bandwidth = db_get_i64(&item, "averageBandwidth", 0);
+            if (r->name != NULL) {
+                m->nrenditions++;
+            }
+        }
+    }
+}
 
 static void
 from_bson(struct arena *a, const bson_t *doc, struct video *v)
@@ -39,6 +89,8 @@ from_bson(struct arena *a, const bson_t *doc, struct video *v)
     v->has_thumbnail = db_get_bool(doc, "thumbnail", false);
     v->created_at = db_get_i64(doc, "createdAt", 0);
     v->updated_at = db_get_i64(doc, "updatedAt", v->created_at);
+    v->failure_reason = db_get_str(a, doc, "failureReason");
+    media_of(a, doc, &v->media);
     if (bson_iter_init_find(&it, doc, "tags") && BSON_ITER_HOLDS_ARRAY(&it) &&
         bson_iter_recurse(&it, &arr)) {
         while (bson_iter_next(&arr) && v->ntags < MAX_TAGS) {
@@ -131,7 +183,7 @@ update_one(struct arena *a, struct db *db, const bson_t *filter, const bson_t *s
 enum db_status
 db_videos_finish_upload(struct arena *a, struct db *db, const struct video *v)
 {
-    bson_t f = BSON_INITIALIZER, set = BSON_INITIALIZER;
+    bson_t f = BSON_INITIALIZER, set = BSON_INITIALIZER, p;
     enum db_status st;
 
     BSON_APPEND_OID(&f, "_id", &v->id);
@@ -141,6 +193,10 @@ db_videos_finish_upload(struct arena *a, struct db *db, const struct video *v)
     append_tags(&set, v);
     BSON_APPEND_UTF8(&set, "visibility", v->visibility);
     BSON_APPEND_UTF8(&set, "status", "processing");
+    BSON_APPEND_DOCUMENT_BEGIN(&set, "processing", &p);
+    BSON_APPEND_UTF8(&p, "stage", "queued");
+    BSON_APPEND_INT32(&p, "percent", 0);
+    bson_append_document_end(&set, &p);
     BSON_APPEND_INT64(&set, "size", v->size);
     BSON_APPEND_UTF8(&set, "sha256", v->sha256);
     BSON_APPEND_UTF8(&set, "source", v->source);
@@ -347,58 +403,50 @@ db_videos_list(struct arena *a, struct db *db, const struct video_query *q, stru
     return st;
 }
 
-/* An "uploading" video is abandoned when it was last touched before before_ms, or when the
- * process of this host that was writing it is gone. */
-static bool
-abandoned(const bson_t *doc, int64_t before_ms)
-{
-    bson_iter_t it;
-    int64_t pid;
-
-    if (db_get_i64(doc, "updatedAt", 0) < before_ms) {
-        return true;
-    }
-    if (!bson_iter_init_find(&it, doc, "uploaderHost") || !BSON_ITER_HOLDS_UTF8(&it) ||
-        strcmp(bson_iter_utf8(&it, NULL), host_name()) != 0) {
-        return false;
-    }
-    pid = db_get_i64(doc, "uploaderPid", 0);
-    return pid > 0 && pid <= INT32_MAX && kill((pid_t)pid, 0) == -1 && errno == ESRCH;
-}
-
 enum db_status
 db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
                        void (*gone)(void *ctx, const char *id_hex), void *ctx)
 {
     enum db_status cst;
     mongoc_collection_t *c = db_coll(a, db, "videos", &cst);
-    bson_t f = BSON_INITIALIZER, del, reply;
+    bson_t f = BSON_INITIALIZER, del, opts = BSON_INITIALIZER, cmp, sort;
     mongoc_cursor_t *cur;
     const bson_t *doc;
     bson_error_t e;
     enum db_status st = DB_OK;
+    int64_t deleted;
 
     if (c == NULL) {
-        return c == NULL ? cst : DB_ERROR;
+        return cst;
     }
     BSON_APPEND_UTF8(&f, "status", "uploading");
-    cur = mongoc_collection_find_with_opts(c, &f, NULL, NULL);
+    BSON_APPEND_DOCUMENT_BEGIN(&f, "updatedAt", &cmp);
+    BSON_APPEND_DATE_TIME(&cmp, "$lt", before_ms);
+    bson_append_document_end(&f, &cmp);
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+    BSON_APPEND_INT32(&sort, "status", 1);
+    BSON_APPEND_INT32(&sort, "updatedAt", 1);
+    bson_append_document_end(&opts, &sort);
+    cur = mongoc_collection_find_with_opts(c, &f, &opts, NULL);
     while (mongoc_cursor_next(cur, &doc)) {
         bson_oid_t id;
         char hex[25];
 
-        if (!abandoned(doc, before_ms) || db_get_oid(doc, "_id", &id) == -1) {
+        if (db_get_oid(doc, "_id", &id) == -1) {
             continue;
         }
+        /* Only if it is still stale: an upload that refreshed or committed meanwhile stays. */
         bson_init(&del);
         BSON_APPEND_OID(&del, "_id", &id);
         BSON_APPEND_UTF8(&del, "status", "uploading");
-        if (mongoc_collection_delete_one(c, &del, NULL, &reply, &e) &&
-            db_get_i64(&reply, "deletedCount", 0) == 1) { /* it did not commit meanwhile */
+        BSON_APPEND_DOCUMENT_BEGIN(&del, "updatedAt", &cmp);
+        BSON_APPEND_DATE_TIME(&cmp, "$lt", before_ms);
+        bson_append_document_end(&del, &cmp);
+        if (db_write(a, db, "videos", DB_DELETE_ONE, &del, NULL, &deleted) == DB_OK &&
+            deleted == 1) {
             bson_oid_to_string(&id, hex);
             gone(ctx, hex);
         }
-        bson_destroy(&reply);
         bson_destroy(&del);
     }
     if (mongoc_cursor_error(cur, &e)) {
@@ -406,5 +454,161 @@ db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
     }
     mongoc_cursor_destroy(cur);
     bson_destroy(&f);
+    bson_destroy(&opts);
+    return st;
+}
+
+enum db_status
+db_videos_touch(struct arena *a, struct db *db, const bson_oid_t *id)
+{
+    bson_t f = BSON_INITIALIZER, set = BSON_INITIALIZER;
+    enum db_status st;
+
+    BSON_APPEND_OID(&f, "_id", id);
+    BSON_APPEND_UTF8(&f, "status", "uploading");
+    BSON_APPEND_DATE_TIME(&set, "updatedAt", db_now_ms());
+    st = update_one(a, db, &f, &set);
+    bson_destroy(&f);
+    bson_destroy(&set);
+    return st;
+}
+
+/* {$set: set} on the video id if it is still processing. DB_CONFLICT if it is not (deleted,
+ * or finished by another attempt). */
+static enum db_status
+set_if_processing(struct arena *a, struct db *db, const bson_oid_t *id, bson_t *set,
+                  const char *unset)
+{
+    bson_t f = BSON_INITIALIZER, upd = BSON_INITIALIZER, un;
+    int64_t matched = 0;
+    enum db_status st;
+
+    BSON_APPEND_OID(&f, "_id", id);
+    BSON_APPEND_UTF8(&f, "status", "processing");
+    BSON_APPEND_DATE_TIME(set, "updatedAt", db_now_ms());
+    BSON_APPEND_DOCUMENT(&upd, "$set", set);
+    if (unset != NULL) {
+        BSON_APPEND_DOCUMENT_BEGIN(&upd, "$unset", &un);
+        BSON_APPEND_UTF8(&un, unset, "");
+        bson_append_document_end(&upd, &un);
+    }
+    st = db_write(a, db, "videos", DB_UPDATE_ONE, &f, &upd, &matched);
+    bson_destroy(&f);
+    bson_destroy(&upd);
+    return st == DB_OK && matched == 0 ? DB_CONFLICT : st;
+}
+
+enum db_status
+db_videos_set_progress(struct arena *a, struct db *db, const bson_oid_t *id, const char *stage,
+                       int percent)
+{
+    bson_t set = BSON_INITIALIZER, p;
+    enum db_status st;
+
+    BSON_APPEND_DOCUMENT_BEGIN(&set, "processing", &p);
+    BSON_APPEND_UTF8(&p, "stage", stage);
+    BSON_APPEND_INT32(&p, "percent", percent);
+    bson_append_document_end(&set, &p);
+    st = set_if_processing(a, db, id, &set, NULL);
+    bson_destroy(&set);
+    return st;
+}
+
+enum db_status
+db_videos_set_ready(struct arena *a, struct db *db, const bson_oid_t *id,
+                    const struct video_media *m)
+{
+    bson_t set = BSON_INITIALIZER, arr, item;
+    char key[16];
+    const char *k;
+    enum db_status st;
+    size_t i;
+
+    BSON_APPEND_UTF8(&set, "status", "ready");
+    BSON_APPEND_DOUBLE(&set, "durationSec", m->duration);
+    BSON_APPEND_INT32(&set, "width", m->width);
+    BSON_APPEND_INT32(&set, "height", m->height);
+    BSON_APPEND_BOOL(&set, "hls", true);
+    BSON_APPEND_BOOL(&set, "thumbnail", m->has_thumbnail);
+    BSON_APPEND_ARRAY_BEGIN(&set, "renditions", &arr);
+    for (i = 0; i < m->nrenditions; i++) {
+        const struct rendition *r = &m->renditions[i];
+
+        bson_uint32_to_string((uint32_t)i, &k, key, sizeof(key));
+        BSON_APPEND_DOCUMENT_BEGIN(&arr, k, &item);
+        BSON_APPEND_UTF8(&item, "name", r->name);
+        BSON_APPEND_INT32(&item, "width", r->width);
+        BSON_APPEND_INT32(&item, "height", r->height);
+        BSON_APPEND_INT64(&item, "bandwidth", r->bandwidth);
+        BSON_APPEND_INT64(&item, "averageBandwidth", r->average_bandwidth);
+        bson_append_document_end(&arr, &item);
+    }
+    bson_append_array_end(&set, &arr);
+    st = set_if_processing(a, db, id, &set, "processing");
+    bson_destroy(&set);
+    return st;
+}
+
+enum db_status
+db_videos_set_failed(struct arena *a, struct db *db, const bson_oid_t *id, const char *reason)
+{
+    bson_t set = BSON_INITIALIZER;
+    enum db_status st;
+
+    BSON_APPEND_UTF8(&set, "status", "failed");
+    BSON_APPEND_UTF8(&set, "failureReason", reason);
+    st = set_if_processing(a, db, id, &set, "processing");
+    bson_destroy(&set);
+    return st;
+}
+
+struct which {
+    const bson_oid_t *ids;
+    size_t n;
+    bool *exists;
+};
+
+static int
+mark_existing(void *ctx, const bson_t *doc)
+{
+    struct which *w = ctx;
+    bson_oid_t id;
+    size_t i;
+
+    if (db_get_oid(doc, "_id", &id) == 0) {
+        for (i = 0; i < w->n; i++) {
+            if (bson_oid_equal(&id, &w->ids[i])) {
+                w->exists[i] = true;
+            }
+        }
+    }
+    return 0;
+}
+
+enum db_status
+db_videos_existing(struct arena *a, struct db *db, const bson_oid_t *ids, size_t n, bool *exists)
+{
+    struct which w = {ids, n, exists};
+    bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER, in, arr, proj;
+    char key[16];
+    const char *k;
+    enum db_status st;
+    size_t i;
+
+    memset(exists, 0, n * sizeof(*exists));
+    BSON_APPEND_DOCUMENT_BEGIN(&f, "_id", &in);
+    BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
+    for (i = 0; i < n; i++) {
+        bson_uint32_to_string((uint32_t)i, &k, key, sizeof(key));
+        BSON_APPEND_OID(&arr, k, &ids[i]);
+    }
+    bson_append_array_end(&in, &arr);
+    bson_append_document_end(&f, &in);
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+    BSON_APPEND_INT32(&proj, "_id", 1);
+    bson_append_document_end(&opts, &proj);
+    st = db_find_each(a, db, "videos", &f, &opts, mark_existing, &w);
+    bson_destroy(&f);
+    bson_destroy(&opts);
     return st;
 }

@@ -1,8 +1,9 @@
 /*
  * db_videos.h - the videos collection (sql-free-schemas/videos.json). A video is inserted
  * as "uploading" (never listed, never served) before its bytes are written, and becomes
- * "processing" once its file is in place; processing (a later issue) makes it "ready" or
- * "failed". Lists page by keyset on (createdAt, _id), newest first, never by skip.
+ * "processing" once its file is in place; stremora-worker then makes it "ready" or
+ * "failed", recording its stage and percent meanwhile. Lists page by keyset on (createdAt, _id),
+ * newest first, never by skip.
  */
 #ifndef STREMORA_DB_VIDEOS_H
 #define STREMORA_DB_VIDEOS_H
@@ -16,6 +17,27 @@
 #include "db.h"
 
 struct arena;
+
+#define MAX_RENDITIONS 5 /* 1080p, 720p, 480p, 360p, 240p */
+
+struct rendition {
+    char *name; /* "1080p": also its folder under hls/ */
+    int width, height;
+    int64_t bandwidth;         /* bits/s: the peak of its segments */
+    int64_t average_bandwidth; /* bits/s over the whole video */
+};
+
+/* What processing found and made. */
+struct video_media {
+    bool processing; /* a worker is on it: stage and percent say how far */
+    char *stage;     /* "queued", "probe", "transcode", "thumbnail", "publish" */
+    int percent;     /* 0-100, -1 unknown */
+    double duration; /* seconds */
+    int width, height;
+    bool has_thumbnail;
+    struct rendition renditions[MAX_RENDITIONS];
+    size_t nrenditions;
+};
 
 struct video {
     bson_oid_t id;
@@ -36,6 +58,8 @@ struct video {
     bool has_thumbnail;
     int64_t created_at; /* ms */
     int64_t updated_at;
+    char *failure_reason; /* failed: why, for the owner */
+    struct video_media media;
 };
 
 /* What a list asks for. NULL/empty members do not filter. */
@@ -70,9 +94,24 @@ enum db_status db_videos_delete(struct arena *a, struct db *db, const bson_oid_t
 /* Lists up to q->limit + 1 videos into out (arena array); *n gets the count. */
 enum db_status db_videos_list(struct arena *a, struct db *db, const struct video_query *q,
                               struct video **out, size_t *n);
-/* Deletes "uploading" videos last touched before before_ms or whose writer on this host is
- * gone; calls gone(ctx, id_hex) for each. */
+/* Deletes "uploading" videos not refreshed since before_ms (their uploader, on any host,
+ * is gone: a live upload refreshes its document); calls gone(ctx, id_hex) for each. */
 enum db_status db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
                                       void (*gone)(void *ctx, const char *id_hex), void *ctx);
+/* Sets exists[i] for each of the n ids that has a document. */
+enum db_status db_videos_existing(struct arena *a, struct db *db, const bson_oid_t *ids, size_t n,
+                                  bool *exists);
+/* Refreshes an "uploading" video's updatedAt: its upload is alive. */
+enum db_status db_videos_touch(struct arena *a, struct db *db, const bson_oid_t *id);
+/* The next three change a video only while it is "processing": DB_CONFLICT when it is not
+ * (deleted meanwhile, or finished). Progress of a stage, in percent. */
+enum db_status db_videos_set_progress(struct arena *a, struct db *db, const bson_oid_t *id,
+                                      const char *stage, int percent);
+/* Ready: its HLS ladder and thumbnail are in place. */
+enum db_status db_videos_set_ready(struct arena *a, struct db *db, const bson_oid_t *id,
+                                   const struct video_media *m);
+/* Failed for good, with a reason for its owner. */
+enum db_status db_videos_set_failed(struct arena *a, struct db *db, const bson_oid_t *id,
+                                    const char *reason);
 
 #endif

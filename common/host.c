@@ -258,6 +258,21 @@ host_close(struct host *h)
     free(h);
 }
 
+void
+host_key(char out[HOST_KEY_MAX], char kind, const char *id_hex)
+{
+    snprintf(out, HOST_KEY_MAX, "%c:%.24s", kind, id_hex);
+}
+
+void
+host_touch(struct host *h, char kind, const char *id_hex)
+{
+    char key[HOST_KEY_MAX];
+
+    host_key(key, kind, id_hex);
+    host_gen_bump(h, key);
+}
+
 uint64_t
 host_gen(const struct host *h, const char *key)
 {
@@ -270,8 +285,13 @@ host_gen(const struct host *h, const char *key)
 void
 host_gen_bump(struct host *h, const char *key)
 {
-    if (h != NULL) {
-        __atomic_add_fetch(&h->f->gen[str_hash(str_from(key)) % GEN_SLOTS], 1, __ATOMIC_RELEASE);
+    if (h == NULL) {
+        return;
+    }
+    __atomic_add_fetch(&h->f->gen[str_hash(str_from(key)) % GEN_SLOTS], 1, __ATOMIC_RELEASE);
+    if (key[0] == 'v' && key[1] == ':') {
+        __atomic_add_fetch(&h->f->gen[str_hash(str_from(HOST_KEY_VIDEO_LISTS)) % GEN_SLOTS], 1,
+                           __ATOMIC_RELEASE);
     }
 }
 

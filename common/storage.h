@@ -56,7 +56,32 @@ void storage_upload_abort(struct storage_upload *u);
 enum storage_status storage_delete_video(struct storage *s, const char *video_id);
 /* Returns true if the file <path> of video_id exists. */
 bool storage_has(struct storage *s, const char *video_id, const char *path);
-/* Removes temp files whose writer (pid in the name) is gone. Returns how many. */
-int storage_sweep_tmp(struct storage *s);
+/* Work space for processing video_id (a fresh folder under tmp/, path in out). */
+enum storage_status storage_work_begin(struct storage *s, const char *video_id, char *out,
+                                       size_t len);
+/* Marks a work folder alive (the sweep removes one left quiet for long). */
+void storage_work_touch(const char *work);
+/* Removes a work folder and all in it (no-op for ""). */
+void storage_work_end(const char *work);
+/* Moves work/name to the video's name (a file or a folder), replacing what was there in
+ * one step. STORAGE_NOT_FOUND if the video's folder is gone (deleted meanwhile). */
+enum storage_status storage_publish(struct storage *s, const char *video_id, const char *work,
+                                    const char *name);
+/* Writes the path of a video's source file (local backend: for ffprobe/ffmpeg). */
+int storage_source_path(struct storage *s, const char *video_id, const char *source, char *out,
+                        size_t len);
+/* Removes every temp file and work folder of video_id. */
+void storage_delete_tmp(struct storage *s, const char *video_id);
+/* Calls fn for each video folder (storage_each_video) or temp entry (storage_each_tmp),
+ * with its video id, its name and how many seconds ago it changed. */
+void storage_each_video(struct storage *s,
+                        void (*fn)(void *ctx, const char *video_id, const char *name,
+                                   int64_t age_s),
+                        void *ctx);
+void storage_each_tmp(struct storage *s,
+                      void (*fn)(void *ctx, const char *video_id, const char *name, int64_t age_s),
+                      void *ctx);
+/* Removes the temp entry name (a name storage_each_tmp gave). */
+void storage_remove_tmp(struct storage *s, const char *name);
 
 #endif

@@ -27,7 +27,6 @@
 #include "str.h"
 
 #define MEDIA_DIR_MODE  0750
-#define TMP_STALE_SECS  (24 * 3600) /* a temp file untouched this long is abandoned */
 #define MEDIA_FILE_MODE 0640
 
 #define MEDIA_ROOT_MAX 2048 /* bytes of the media root's real path: leaves room below it */
@@ -242,6 +241,19 @@ remove_tree(const char *dir)
     return rc;
 }
 
+/* Removes path, a file or a folder. */
+static void
+remove_tree_or_file(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        remove_tree(path);
+    } else if (unlink(path) == -1 && errno != ENOENT) {
+        log_errno("unlink", path);
+    }
+}
+
 enum storage_status
 storage_delete_video(struct storage *s, const char *video_id)
 {
@@ -262,51 +274,150 @@ storage_has(struct storage *s, const char *video_id, const char *path)
     return access(p, R_OK) == 0;
 }
 
-/* Is the temp file name (<videoId>.<host tag>.<pid>) one of this host's dead writers? */
-static bool
-writer_is_dead(const struct storage *s, const char *name)
+enum storage_status
+storage_work_begin(struct storage *s, const char *video_id, char *out, size_t len)
 {
-    const char *dot = strrchr(name, '.');
-    uint64_t pid;
-
-    if (dot == NULL || dot - name < 9 || strncmp(dot - 8, s->host, 8) != 0 || dot[-9] != '.') {
-        return false;
+    if ((size_t)snprintf(out, len, "%s/%.24s.work.%s.%ld", s->tmp, video_id, s->host,
+                         (long)getpid()) >= len) {
+        return STORAGE_ERROR;
     }
-    return str_to_u64(str_from(dot + 1), 1, INT32_MAX, &pid) == 0 && kill((pid_t)pid, 0) == -1 &&
-           errno == ESRCH;
+    remove_tree(out); /* left by an earlier attempt of this pid */
+    if (mkdir(out, MEDIA_DIR_MODE) == -1) {
+        int e = errno;
+
+        log_errno("mkdir", out);
+        return status_of(e);
+    }
+    return STORAGE_OK;
+}
+
+void
+storage_work_touch(const char *work)
+{
+    utimensat(AT_FDCWD, work, NULL, 0);
+}
+
+void
+storage_work_end(const char *work)
+{
+    if (work[0] != '\0') {
+        remove_tree(work);
+    }
+}
+
+enum storage_status
+storage_publish(struct storage *s, const char *video_id, const char *work, const char *name)
+{
+    char src[PATH_MAX], dir[MEDIA_ROOT_MAX + 64], dst[MEDIA_ROOT_MAX + 192],
+        old[MEDIA_ROOT_MAX + 256];
+    int e;
+
+    snprintf(src, sizeof(src), "%s/%s", work, name);
+    snprintf(dir, sizeof(dir), "%s/%.24s", s->videos, video_id);
+    snprintf(dst, sizeof(dst), "%s/%.64s", dir, name);
+    snprintf(old, sizeof(old), "%s/.old.%.64s.%ld", dir, name, (long)getpid());
+    if (access(dir, F_OK) == -1) {
+        return STORAGE_NOT_FOUND; /* the video went meanwhile: nothing to publish into */
+    }
+    /* An earlier attempt's copy steps aside first: rename(2) does not replace a folder
+     * that holds files. Readers see the old one or the new one, never a mix. */
+    if (rename(dst, old) == -1 && errno != ENOENT) {
+        e = errno;
+        log_errno("rename", dst);
+        return status_of(e);
+    }
+    if (rename(src, dst) == -1) {
+        e = errno;
+        log_errno("rename", src);
+        return status_of(e);
+    }
+    remove_tree_or_file(old);
+    fsync_dir(dir);
+    return STORAGE_OK;
 }
 
 int
-storage_sweep_tmp(struct storage *s)
+storage_source_path(struct storage *s, const char *video_id, const char *source, char *out,
+                    size_t len)
+{
+    return (size_t)snprintf(out, len, "%s/%.24s/%s", s->videos, video_id, source) < len ? 0 : -1;
+}
+
+void
+storage_delete_tmp(struct storage *s, const char *video_id)
 {
     DIR *d = opendir(s->tmp);
     struct dirent *de;
     char path[MEDIA_ROOT_MAX + 320];
-    time_t now = time(NULL);
-    int n = 0;
 
     if (d == NULL) {
-        log_errno("opendir", s->tmp);
-        return 0;
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, video_id, 24) == 0 && de->d_name[24] == '.') {
+            snprintf(path, sizeof(path), "%s/%s", s->tmp, de->d_name);
+            remove_tree_or_file(path);
+        }
+    }
+    closedir(d);
+}
+
+/* Calls fn for each entry of dir whose name is, or starts with, a video id and a dot. */
+static void
+each_entry(const char *dir,
+           void (*fn)(void *ctx, const char *video_id, const char *name, int64_t age_s), void *ctx)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char path[MEDIA_ROOT_MAX + 320], id[25];
+    time_t now = time(NULL);
+
+    if (d == NULL) {
+        log_errno("opendir", dir);
+        return;
     }
     while ((de = readdir(d)) != NULL) {
         struct stat st;
 
-        if (de->d_name[0] == '.') {
+        if (strlen(de->d_name) < 24 || !str_is_oid_hex((struct str){de->d_name, 24}) ||
+            (de->d_name[24] != '\0' && de->d_name[24] != '.')) {
             continue;
         }
-        snprintf(path, sizeof(path), "%s/%s", s->tmp, de->d_name);
-        if (lstat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (lstat(path, &st) == -1) {
             continue;
         }
-        if ((writer_is_dead(s, de->d_name) || now - st.st_mtime > TMP_STALE_SECS) &&
-            unlink(path) == 0) {
-            n++;
-        }
+        memcpy(id, de->d_name, 24);
+        id[24] = '\0';
+        fn(ctx, id, de->d_name, (int64_t)(now - st.st_mtime));
     }
     closedir(d);
-    if (n > 0) {
-        log_ev(LOG_INFO, "tmp_swept", "removed %d stale upload files", n);
+}
+
+void
+storage_each_video(struct storage *s,
+                   void (*fn)(void *ctx, const char *video_id, const char *name, int64_t age_s),
+                   void *ctx)
+{
+    each_entry(s->videos, fn, ctx);
+}
+
+void
+storage_each_tmp(struct storage *s,
+                 void (*fn)(void *ctx, const char *video_id, const char *name, int64_t age_s),
+                 void *ctx)
+{
+    each_entry(s->tmp, fn, ctx);
+}
+
+void
+storage_remove_tmp(struct storage *s, const char *name)
+{
+    char path[MEDIA_ROOT_MAX + 320];
+
+    if (strchr(name, '/') != NULL || name[0] == '.') {
+        return;
     }
-    return n;
+    snprintf(path, sizeof(path), "%s/%s", s->tmp, name);
+    remove_tree_or_file(path);
 }

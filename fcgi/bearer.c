@@ -82,15 +82,15 @@ static enum db_status
 family_alive(struct request *r, const struct jwt_claims *c, bool *alive)
 {
     struct app *app = r->app;
-    char fkey[MAX_CACHE_KEY + 1], ukey[MAX_CACHE_KEY + 1];
+    char fkey[HOST_KEY_MAX], ukey[HOST_KEY_MAX];
     uint64_t gen, now = (uint64_t)clock_mono_ms();
     bson_oid_t family;
     const char *hit;
     enum db_status st;
     size_t len;
 
-    cache_key(fkey, 'f', c->sid);
-    cache_key(ukey, 'u', c->sub);
+    host_key(fkey, 'f', c->sid);
+    host_key(ukey, 'u', c->sub);
     /* Either counter moving makes the entry stale: a sum of counters that only grow. */
     gen = host_gen(app->host, fkey) + host_gen(app->host, ukey);
     if ((hit = lru_get(app->cache, fkey, now, gen, &len)) != NULL && len == 1) {

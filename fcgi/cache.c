@@ -15,17 +15,11 @@
 #include "lru.h"
 
 void
-cache_key(char out[MAX_CACHE_KEY + 1], char kind, const char *id_hex)
-{
-    snprintf(out, MAX_CACHE_KEY + 1, "%c:%.24s", kind, id_hex);
-}
-
-void
 cache_invalidate(struct request *r, char kind, const char *id_hex)
 {
-    char key[MAX_CACHE_KEY + 1];
+    char key[HOST_KEY_MAX];
 
-    cache_key(key, kind, id_hex);
+    host_key(key, kind, id_hex);
     host_gen_bump(r->app->host, key);
     lru_del(r->app->cache, key);
 }

@@ -41,8 +41,6 @@ int h_videos_update(struct request *r);
 int h_videos_delete(struct request *r);
 int h_videos_playback(struct request *r);
 struct video;
-/* Returns the JSON of v as anyone allowed to see it sees it. NULL if a is full. */
-struct json_object *video_json(struct arena *a, const struct video *v);
 /* True if the caller may see v (public and unlisted: anyone; private: owner or admin). */
 bool video_visible_to(const struct video *v, const struct principal *who);
 /* True if the caller may change v (owner or admin). */
@@ -60,17 +58,18 @@ const char *video_tags_add(struct arena *a, struct video *v, struct str raw);
 /* videos_upload.c */
 int h_videos_precheck(struct request *r);
 int h_videos_create(struct request *r);
-struct app;
-/* Start-up sweep: temp files of dead writers, uploads abandoned for a day. */
-void videos_sweep(struct app *app);
+
+/* webhooks.c */
+int h_webhooks_create(struct request *r);
+int h_webhooks_list(struct request *r);
+int h_webhooks_delete(struct request *r);
+int h_webhooks_deliveries(struct request *r);
 
 /* media.c */
 int h_media_auth(struct request *r);
 
 /* cache.c: cached hot GETs */
 #define CACHE_ETAG_LEN 18 /* '"' + 16 hex digits + '"' */
-/* Writes the LRU key of object id_hex of a kind ('u' user, 'v' video). */
-void cache_key(char out[MAX_CACHE_KEY + 1], char kind, const char *id_hex);
 /* Drops every worker's cached copy of an object (after a write). */
 void cache_invalidate(struct request *r, char kind, const char *id_hex);
 /* Writes the strong ETag of a JSON body. */

@@ -208,9 +208,6 @@ main(void)
     /* Degrade rather than refuse: without it the worker still serves correctly. */
     app.cache = lru_new(app.cfg.cache_entries, app.cfg.cache_bytes, app.cfg.cache_ttl_ms);
     host_join(&app, !http_is_cgi(conn));
-    if (!http_is_cgi(conn)) {
-        videos_sweep(&app);
-    }
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, on_sighup);
     if (watchdog_init((unsigned)app.cfg.request_timeout) == -1) {

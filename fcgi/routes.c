@@ -27,6 +27,11 @@ const struct route routes[] = {
     {METHOD_DELETE, "/api/v1/videos/{id}", h_videos_delete, AUTH_TOKEN, BODY_NONE},
     {METHOD_GET, "/api/v1/videos/{id}/playback", h_videos_playback, AUTH_OPTIONAL, BODY_NONE},
 
+    {METHOD_POST, "/api/v1/webhooks", h_webhooks_create, AUTH_TOKEN, MAX_JSON_BODY},
+    {METHOD_GET, "/api/v1/webhooks", h_webhooks_list, AUTH_TOKEN, BODY_NONE},
+    {METHOD_DELETE, "/api/v1/webhooks/{id}", h_webhooks_delete, AUTH_TOKEN, BODY_NONE},
+    {METHOD_GET, "/api/v1/webhooks/{id}/deliveries", h_webhooks_deliveries, AUTH_TOKEN, BODY_NONE},
+
     /* Internal: nginx's auth_request subrequests (not reachable from outside). */
     {METHOD_GET, "/media-auth/{token}/{id}/{path*}", h_media_auth, AUTH_NONE, BODY_NONE},
     {METHOD_POST, "/upload-check/videos", h_videos_precheck, AUTH_NONE, BODY_NONE},

@@ -71,7 +71,7 @@ h_users_get_me(struct request *r)
     size_t len;
     enum db_status st;
 
-    cache_key(key, 'u', r->user.id);
+    host_key(key, 'u', r->user.id);
     /* Read the generation before the database: a write that lands in between then makes
      * the entry we store stale at once, never fresh with old data. */
     gen = host_gen(app->host, key);

@@ -3,7 +3,7 @@
  *   GET    /api/v1/videos?owner=&tag=&q=&limit=&cursor=  {items, nextCursor}
  *   GET    /api/v1/videos/{id}            200 video (ETag; If-None-Match -> 304)
  *   PATCH  /api/v1/videos/{id}            owner or admin: title, description, tags, visibility
- *   DELETE /api/v1/videos/{id}            owner or admin; 204; its files go too
+ *   DELETE /api/v1/videos/{id}            owner or admin; 204; a cleanup job removes its files
  *   GET    /api/v1/videos/{id}/playback   {expiresAt, source, hls, thumbnail} signed links
  * Visibility: public and unlisted videos are visible to anyone with the id, private ones to
  * their owner and admins; anyone else gets 404 exactly as for a missing video. Lists show
@@ -23,16 +23,21 @@
 #include "arena.h"
 #include "bounds.h"
 #include "clock.h"
+#include "crypto.h"
 #include "cursor.h"
 #include "db.h"
 #include "db_videos.h"
 #include "host.h"
+#include "job.h"
 #include "json.h"
 #include "keys.h"
 #include "log.h"
 #include "lru.h"
 #include "slink.h"
 #include "storage.h"
+#include "video.h"
+
+#define CLEANUP_ATTEMPTS 10 /* a deleted video's files are tried this often */
 
 static bool
 is_admin(const struct principal *who)
@@ -46,7 +51,9 @@ video_visible_to(const struct video *v, const struct principal *who)
     if (strcmp(v->status, "uploading") == 0) {
         return false;
     }
-    if (strcmp(v->visibility, "private") != 0) {
+    /* A failed video is its owner's business (its failureReason is for them), as a private
+     * one is: lists leave it out for everyone else too. */
+    if (strcmp(v->visibility, "private") != 0 && strcmp(v->status, "failed") != 0) {
         return true;
     }
     return video_writable_by(v, who);
@@ -58,43 +65,6 @@ video_writable_by(const struct video *v, const struct principal *who)
     return who->authenticated && (strcmp(who->id, v->owner_hex) == 0 || is_admin(who));
 }
 
-struct json_object *
-video_json(struct arena *a, const struct video *v)
-{
-    struct json_object *o = js_new_object(a), *tags, *links;
-    char created[32], updated[32], *self, *playback;
-    size_t i;
-
-    if (o == NULL || (tags = json_object_new_array()) == NULL) {
-        return NULL;
-    }
-    for (i = 0; i < v->ntags; i++) {
-        json_object_array_add(tags, json_object_new_string(v->tags[i]));
-    }
-    db_time_format(v->created_at, created);
-    db_time_format(v->updated_at, updated);
-    js_add_str(o, "id", v->id_hex);
-    js_add_str(o, "ownerId", v->owner_hex);
-    js_add_str(o, "title", v->title);
-    js_add_str(o, "description", v->description);
-    json_object_object_add(o, "tags", tags);
-    js_add_str(o, "visibility", v->visibility);
-    js_add_str(o, "status", v->status);
-    js_add_int(o, "size", v->size);
-    js_add_str(o, "sha256", v->sha256);
-    js_add_str(o, "mimeType", v->mime);
-    js_add_str(o, "createdAt", created);
-    js_add_str(o, "updatedAt", updated);
-    self = arena_sprintf(a, "/api/v1/videos/%s", v->id_hex);
-    playback = arena_sprintf(a, "/api/v1/videos/%s/playback", v->id_hex);
-    if ((links = json_object_new_object()) != NULL) {
-        js_add_str(links, "self", self);
-        js_add_str(links, "playback", playback);
-        json_object_object_add(o, "links", links);
-    }
-    return o;
-}
-
 /*
  * A cache entry: the fields GET checks before answering, then the JSON body. A missing
  * video is cached too (visibility ""), so that a missing id and another user's private
@@ -103,6 +73,7 @@ video_json(struct arena *a, const struct video *v)
  */
 struct video_entry {
     char visibility[9]; /* "public", "unlisted", "private"; "" for no such video */
+    bool failed;        /* shown to its owner (and admins) only, as a private video */
     char owner[25];
     char etag[CACHE_ETAG_LEN + 1];
     size_t json_len;
@@ -137,6 +108,7 @@ entry_put(struct request *r, const char *key, const struct video *v, uint64_t no
     memset(e, 0, offsetof(struct video_entry, json));
     if (v != NULL) {
         snprintf(e->visibility, sizeof(e->visibility), "%s", v->visibility);
+        e->failed = strcmp(v->status, "failed") == 0;
         snprintf(e->owner, sizeof(e->owner), "%s", v->owner_hex);
         cache_etag(json, e->etag);
     }
@@ -153,7 +125,7 @@ entry_visible(const struct video_entry *e, const struct principal *who)
     if (e->visibility[0] == '\0') {
         return false;
     }
-    if (strcmp(e->visibility, "private") != 0) {
+    if (strcmp(e->visibility, "private") != 0 && !e->failed) {
         return true;
     }
     return who->authenticated && (strcmp(who->id, e->owner) == 0 || is_admin(who));
@@ -166,8 +138,8 @@ respond_entry(struct request *r, const struct video_entry *e)
         return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
     }
     return respond_etagged(r, str_from(e->etag),
-                           strcmp(e->visibility, "public") == 0 ? "public, no-cache"
-                                                                : "private, no-cache",
+                           strcmp(e->visibility, "public") == 0 && !e->failed ? "public, no-cache"
+                                                                              : "private, no-cache",
                            e->json, e->json_len);
 }
 
@@ -190,7 +162,7 @@ h_videos_get(struct request *r)
         return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
     }
     snprintf(hex, sizeof(hex), "%.24s", id_s.p);
-    cache_key(key, 'v', hex);
+    host_key(key, 'v', hex);
     gen = host_gen(app->host, key); /* before the read: see users.c */
     hit = lru_get(app->cache, key, now, gen, &len);
     if ((e = entry_of(hit, len)) != NULL) {
@@ -345,18 +317,36 @@ h_videos_update(struct request *r)
 int
 h_videos_delete(struct request *r)
 {
+    bson_t payload = BSON_INITIALIZER;
+    struct job_spec spec = {JOB_CLEANUP, NULL, NULL, &payload, 0, CLEANUP_ATTEMPTS, 0};
+    const char *json;
     struct video v;
     enum db_status st;
     int rc;
 
     if (!load_visible(r, &v, &rc)) {
+        bson_destroy(&payload);
         return rc;
     }
     if (!video_writable_by(&v, &r->user)) {
+        bson_destroy(&payload);
         return respond_problem(r, PROB_FORBIDDEN, "Only the owner or an admin may delete it");
     }
-    /* The document first: once it is gone nothing links to the files, and files left by a
-     * failure below are found by a sweep (a folder without a document). */
+    /* The cleanup job first, carrying the video as it was (for video.deleted): it acts only
+     * once the document is gone, so a delete that fails below costs nothing. A processing
+     * job still running sees its video go and stops. */
+    spec.video = &v.id;
+    if ((json = js_string(r->arena, video_json(r->arena, &v))) == NULL) {
+        bson_destroy(&payload);
+        return -1;
+    }
+    BSON_APPEND_UTF8(&payload, "video", json);
+    BSON_APPEND_OID(&payload, "ownerId", &v.owner_id);
+    st = job_enqueue(r->arena, r->app->db, &spec);
+    bson_destroy(&payload);
+    if (st != DB_OK) {
+        return respond_db_problem(r, st);
+    }
     st = db_videos_delete(r->arena, r->app->db, &v.id);
     cache_invalidate(r, 'v', v.id_hex);
     if (st == DB_NOT_FOUND) {
@@ -365,8 +355,10 @@ h_videos_delete(struct request *r)
     if (st != DB_OK) {
         return respond_db_problem(r, st);
     }
+    /* The files go now, so that links handed out before stop at once; the cleanup job
+     * removes anything processing was still making and tells the webhooks. */
     if (storage_delete_video(r->app->storage, v.id_hex) != STORAGE_OK) {
-        log_ev(LOG_WARN, "video_files_left", "video %s: files not removed", v.id_hex);
+        log_ev(LOG_WARN, "video_files_left", "video %s: left to the cleanup job", v.id_hex);
     }
     log_ev(LOG_INFO, "video_deleted", "video %s", v.id_hex);
     return respond_empty(r, 204);
@@ -465,6 +457,54 @@ list_query(struct request *r, struct video_query *q, bson_oid_t *viewer, bson_oi
     return true;
 }
 
+/*
+ * A list page as an anonymous caller gets it, cached per query string: the home page and
+ * its next pages are read by everyone alike. Any video's change on this host ends every
+ * cached list at once (HOST_KEY_VIDEO_LISTS); another host's, after STREMORA_CACHE_TTL_MS.
+ * A signed-in caller's lists include their own private videos: never cached.
+ */
+struct list_entry {
+    size_t json_len; /* with its NUL */
+    char json[];
+};
+
+static void
+list_key(const struct request *r, char key[HOST_KEY_MAX])
+{
+    unsigned char digest[CRYPTO_SHA256_LEN];
+    char hex[2 * CRYPTO_SHA256_LEN + 1];
+
+    crypto_sha256(r->query.p != NULL ? r->query.p : "", r->query.len, digest);
+    crypto_hex(digest, 12, hex);
+    host_key(key, 'l', hex);
+}
+
+static const char *
+list_cached(struct request *r, const char *key, uint64_t now, uint64_t gen)
+{
+    size_t len = 0;
+    const struct list_entry *e = lru_get(r->app->cache, key, now, gen, &len);
+
+    if (e == NULL || len < sizeof(*e) || e->json_len != len - sizeof(*e) || e->json_len == 0 ||
+        e->json[e->json_len - 1] != '\0') {
+        return NULL;
+    }
+    return e->json;
+}
+
+static void
+list_put(struct request *r, const char *key, const char *json, uint64_t now, uint64_t gen)
+{
+    size_t jlen = strlen(json) + 1;
+    struct list_entry *e = arena_alloc(r->arena, sizeof(*e) + jlen);
+
+    if (e != NULL) {
+        e->json_len = jlen;
+        memcpy(e->json, json, jlen);
+        lru_put(r->app->cache, key, e, sizeof(*e) + jlen, now, gen);
+    }
+}
+
 /* GET /api/v1/videos */
 int
 h_videos_list(struct request *r)
@@ -473,12 +513,23 @@ h_videos_list(struct request *r)
     struct video_query q;
     struct video *vs;
     bson_oid_t viewer, owner;
+    char key[HOST_KEY_MAX];
+    uint64_t gen = 0, now = (uint64_t)clock_mono_ms();
+    const char *json;
+    bool cacheable;
     size_t n, i;
     enum db_status st;
     int rc;
 
     if (!list_query(r, &q, &viewer, &owner, &rc)) {
         return rc;
+    }
+    if ((cacheable = q.viewer == NULL)) {
+        list_key(r, key);
+        gen = host_gen(r->app->host, HOST_KEY_VIDEO_LISTS); /* before the read: see users.c */
+        if ((json = list_cached(r, key, now, gen)) != NULL) {
+            return respond_json(r, 200, json);
+        }
     }
     if ((st = db_videos_list(r->arena, r->app->db, &q, &vs, &n)) != DB_OK) {
         return respond_db_problem(r, st);
@@ -498,5 +549,11 @@ h_videos_list(struct request *r)
                n > q.limit
                    ? cursor_format(r->arena, vs[q.limit - 1].created_at, vs[q.limit - 1].id_hex)
                    : NULL);
-    return respond_json(r, 200, js_string(r->arena, o));
+    if ((json = js_string(r->arena, o)) == NULL) {
+        return -1;
+    }
+    if (cacheable) {
+        list_put(r, key, json, now, gen);
+    }
+    return respond_json(r, 200, json);
 }

@@ -25,20 +25,23 @@
 #include "arena.h"
 #include "bearer.h"
 #include "bounds.h"
+#include "clock.h"
 #include "container.h"
 #include "crypto.h"
 #include "db.h"
 #include "db_videos.h"
 #include "host.h"
+#include "job.h"
 #include "json.h"
 #include "log.h"
 #include "multipart.h"
 #include "storage.h"
+#include "video.h"
 
-#define UPLOAD_READ         (256u * 1024)        /* bytes read from nginx at a time */
-#define UPLOAD_SLOT_WAIT_MS 20000                /* longest wait for a free upload slot */
-#define UPLOAD_SLOT_POLL_MS 20                   /* how often a waiting upload looks again */
-#define UPLOAD_STALE        (24LL * 3600 * 1000) /* ms after which an "uploading" video is dead */
+#define UPLOAD_READ         (256u * 1024) /* bytes read from nginx at a time */
+#define UPLOAD_SLOT_WAIT_MS 20000         /* longest wait for a free upload slot */
+#define UPLOAD_SLOT_POLL_MS 20            /* how often a waiting upload looks again */
+#define UPLOAD_REFRESH_MS   60000         /* how often a long upload refreshes its document */
 
 enum part { PART_NONE, PART_FILE, PART_TITLE, PART_DESCRIPTION, PART_TAGS, PART_VISIBILITY };
 
@@ -53,6 +56,7 @@ struct upload {
     enum part part;
     struct field title, description, tags, visibility;
     bool file_seen, file_open, file_done, doc_inserted;
+    int64_t refreshed_ms; /* monotonic: when the document was last refreshed */
     unsigned char sniff[CONTAINER_SNIFF_BYTES];
     size_t nsniff;
     enum container kind;
@@ -108,6 +112,7 @@ file_open(struct upload *u)
         return stop(u, db_prob(st), NULL, NULL);
     }
     u->doc_inserted = true;
+    u->refreshed_ms = clock_mono_ms();
     if (storage_failed(u, storage_upload_begin(app->storage, u->v.id_hex, &u->su))) {
         return -1;
     }
@@ -245,6 +250,24 @@ on_part_end(void *ctx)
     return 0;
 }
 
+/* Keeps a long upload's document fresh (every UPLOAD_REFRESH_MS, or a third of
+ * STREMORA_UPLOAD_STALE if that is shorter), so that the sweep of abandoned uploads, on any
+ * host, never takes a live one. */
+static void
+upload_refresh(struct upload *u)
+{
+    int64_t now = clock_mono_ms(), every = (int64_t)u->r->app->cfg.upload_stale * 1000 / 3;
+
+    every = every < UPLOAD_REFRESH_MS ? every : UPLOAD_REFRESH_MS;
+    if (!u->doc_inserted || now - u->refreshed_ms < every) {
+        return;
+    }
+    u->refreshed_ms = now;
+    if (db_videos_touch(u->r->arena, u->r->app->db, &u->v.id) != DB_OK) {
+        log_ev(LOG_WARN, "upload_not_refreshed", "video %s", u->v.id_hex);
+    }
+}
+
 /* Validates the text fields into u->v. Returns 0, or -1 with u->fail set. */
 static int
 fields_check(struct upload *u)
@@ -281,12 +304,14 @@ fields_check(struct upload *u)
                : 0;
 }
 
-/* Stores the file under its name, then makes the video "processing". */
+/* Stores the file under its name, queues its processing, then makes it "processing". */
 static int
 commit(struct upload *u)
 {
     unsigned char digest[CRYPTO_SHA256_LEN];
     struct video *v = &u->v;
+    struct job_spec spec = {
+        JOB_PROCESS, &v->id, NULL, NULL, 0, (int32_t)u->r->app->cfg.job_attempts, 0};
     enum db_status st;
     char *hex;
 
@@ -302,11 +327,17 @@ commit(struct upload *u)
     v->size = (int64_t)u->su.size;
     v->mime = (char *)container_mime(u->kind);
     v->status = "processing";
+    v->media.processing = true; /* as db_videos_finish_upload writes it */
+    v->media.stage = "queued";
+    v->media.percent = 0;
     v->updated_at = db_now_ms();
     if (storage_failed(u, storage_upload_commit(&u->su, v->source))) {
         return -1;
     }
-    if ((st = db_videos_finish_upload(u->r->arena, u->r->app->db, v)) != DB_OK) {
+    /* The job first: a video never sits "processing" with nobody to process it. A job
+     * whose video then failed to commit finds no processing video and ends. */
+    if ((st = job_enqueue(u->r->arena, u->r->app->db, &spec)) != DB_OK ||
+        (st = db_videos_finish_upload(u->r->arena, u->r->app->db, v)) != DB_OK) {
         storage_delete_video(u->r->app->storage, v->id_hex);
         return stop(u, db_prob(st), NULL, NULL);
     }
@@ -478,6 +509,7 @@ h_videos_create(struct request *r)
             stop(u, PROB_UPLOAD_TOO_LARGE, NULL, NULL);
             return answer_failure(u);
         }
+        upload_refresh(u);
         st = mp_feed(mp, buf, (size_t)k);
     }
     if (st == MP_EABORTED) {
@@ -493,25 +525,4 @@ h_videos_create(struct request *r)
     log_ev(LOG_INFO, "video_uploaded", "video %s: %lld bytes", u->v.id_hex, (long long)u->v.size);
     respond_header(r, "Location: /api/v1/videos/%s", u->v.id_hex);
     return respond_json(r, 201, js_string(r->arena, video_json(r->arena, &u->v)));
-}
-
-static void
-swept(void *ctx, const char *id_hex)
-{
-    struct app *app = ctx;
-
-    storage_delete_video(app->storage, id_hex);
-    log_ev(LOG_INFO, "upload_swept", "video %s: abandoned upload removed", id_hex);
-}
-
-void
-videos_sweep(struct app *app)
-{
-    struct arena *a = arena_new(MAX_REQ_ARENA);
-
-    storage_sweep_tmp(app->storage);
-    if (a != NULL) {
-        db_videos_delete_stale(a, app->db, db_now_ms() - UPLOAD_STALE, swept, app);
-        arena_free(a);
-    }
 }

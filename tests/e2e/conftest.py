@@ -667,6 +667,12 @@ VIDEO_KEYS = {
     "createdAt",
     "updatedAt",
     "links",
+    "processing",
+    "durationSec",
+    "width",
+    "height",
+    "renditions",
+    "failureReason",
 }
 TIME_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"
 MEDIA_LINK_RE = r"/media/([A-Za-z0-9_-]+)\.(\d+)\.([A-Za-z0-9_-]{43})/([0-9a-f]{24})/(.+)"
@@ -935,8 +941,9 @@ def owner_docs(coll, owner_id, **filt):
 
 
 def tmp_files():
-    """Names of the files in $MEDIA_ROOT/tmp/ (uploads in progress: <videoId>.<pid>)."""
-    return sorted(p.name for p in (MEDIA / "tmp").iterdir())
+    """Names of the uploads' files in $MEDIA_ROOT/tmp/ (<videoId>.<host>.<pid>); the job
+    worker's work folders (<videoId>.work.<host>.<pid>) are its own business."""
+    return sorted(p.name for p in (MEDIA / "tmp").iterdir() if ".work." not in p.name)
 
 
 def video_dirs():
@@ -970,8 +977,9 @@ class HeldUpload:
         ).encode() + data
         env = cgi_env("POST", VIDEOS, CONTENT_TYPE=f"multipart/form-data; boundary={b}",
                       CONTENT_LENGTH=len(head) + (10 << 20), HTTP_AUTHORIZATION=f"Bearer {token}")
+        self.boundary = b
         self.p = subprocess.Popen([str(FCGI)], env=env, stdin=subprocess.PIPE,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.p.stdin.write(head)
         self.p.stdin.flush()
 
@@ -982,11 +990,22 @@ class HeldUpload:
     def end(self):
         self.p.stdin.close()
         self.p.wait(timeout=30)
+        self.p.stdout.close()
+
+    def finish(self):
+        """Sends the close delimiter; returns the CGI answer (b"Status: 201 ..." when stored)."""
+        self.p.stdin.write(f"\r\n--{self.boundary}--\r\n".encode())
+        self.p.stdin.close()
+        out = self.p.stdout.read()
+        self.p.wait(timeout=30)
+        self.p.stdout.close()
+        return out
 
     def kill(self):
         self.p.kill()
         self.p.wait(timeout=10)
         self.p.stdin.close()
+        self.p.stdout.close()
 
     def clean_up(self, coll):
         from bson import ObjectId

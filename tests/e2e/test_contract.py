@@ -21,16 +21,28 @@ walks the spec and, for every operation:
 Values the schemas cannot make up come from fixtures: fresh users and their tokens, videos,
 cursors, media links; usernames and emails carry a uuid, as the fixtures' do, so that runs do
 not collide. What cannot be tested black-box is left out where it would go, with the reason.
+
+(c) what only stremora-worker makes: a video followed through processing to `ready` and one
+    to `failed` (every answer on the way, its playback links and the ready video's media
+    against their schemas), and the spec's `webhooks` section against the deliveries a
+    receiver on loopback gets (body, headers, signature) and the attempts the API records.
 """
 
 import functools
+import hashlib
+import hmac
+import http.server
 import json
 import random
 import re
+import threading
+import time
+import types
 import urllib.parse
 import uuid
 
 import pytest
+import requests
 
 from conftest import (
     CONTAINERS,
@@ -39,6 +51,7 @@ from conftest import (
     _ffmpeg,
     _path_item,
     assert_problem,
+    create_user,
     describe,
     get_playback,
     login,
@@ -50,6 +63,7 @@ from conftest import (
     raw_request,
     upload,
     video_parts,
+    wait_until,
 )
 
 try:  # Python 3.11 and later
@@ -60,6 +74,11 @@ except ImportError:  # pragma: no cover
     import sre_parse
 
 SEED = 20240611
+HOOKS = "/api/v1/webhooks"
+# Where the module's one webhook that gets events delivers: the discard port on loopback,
+# where nothing normally listens. Each attempt fails at once (and is retried); nothing is
+# ever sent off this machine.
+HOOK_SINK = "http://127.0.0.1:9/stremora-contract"
 REPEATS = tuple(getattr(sre_c, n) for n in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
                 if hasattr(sre_c, n))
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
@@ -389,6 +408,12 @@ class Gen:
             return lo if self.mode == "min" else hi if self.mode == "max" else self.rng.randint(lo, hi)
         if t == "array":
             n = self._length(f.get("minItems", 0), f.get("maxItems", 4))
+            choices = flat(f["items"]).get("enum")
+            if f.get("uniqueItems") and choices:
+                # Distinct values of the enum, in the mode's order (webhook events).
+                n = min(n, len(choices))
+                return (choices[:n] if self.mode == "min" else choices[-n:] if self.mode == "max"
+                        else self.rng.sample(choices, n))
             items = [self.value(f["items"]) for _ in range(n)]
             return self._fit_bytes(items, f)
         if t == "object":
@@ -526,6 +551,14 @@ class Env:
     def __init__(self, api, make_user, make_video, shared, gen=None):
         self.api, self.make_user, self.make_video, self.gen = api, make_user, make_video, gen
         self.shared = shared
+        self.made = []  # (token, video id) of the uploads to delete when the test ends
+
+    def send(self, call):
+        """call's answer; a video it uploaded is deleted at the test's end (see env)."""
+        resp = call.send(self.api)
+        if call.op_id == "videos_create" and resp.status_code == 201:
+            self.made.append((call.token, resp.json()["id"]))
+        return resp
 
     def username(self, mode):
         # Unique across runs, so never shorter than 12 (3 characters would not stay unique).
@@ -567,6 +600,51 @@ class Env:
         r = login(self.api, u["username"], u["password"])
         assert r.status_code == 200, describe(r)
         return {"access": r.json()["accessToken"], "refresh": r.json()["refreshToken"]}
+
+    # Webhooks. A delivery goes to whatever URL a webhook has, so the generator's URLs (any
+    # host their schema allows) are registered only for `hooks`, a user who never uploads:
+    # no event ever reaches them. The one webhook that gets events, `delivered`, points at
+    # HOOK_SINK. The module's webhooks are deleted at its end (shared_users), which also
+    # ends the retries of their deliveries.
+
+    def hooks_user(self):
+        if "hooks" not in self.shared:
+            self.shared["hooks"] = self.make_user()
+        return self.shared["hooks"]
+
+    def create_hook(self, owner, url=None, events=("video.ready",)):
+        r = self.api.post(HOOKS, token=owner["access"],
+                          json={"url": url or HOOK_SINK, "events": list(events)})
+        assert r.status_code == 201, describe(r)
+        return r.json()
+
+    def start_deliveries(self):
+        """Starts, once for the module and at its first test, what webhooks_deliveries needs:
+        a user of its own with a webhook to HOOK_SINK, and a video of theirs uploaded and
+        deleted at once, whose video.deleted is then delivered (no transcode needed). Events
+        and deliveries wait in stremora-worker's queue behind whatever is there, so they
+        start early."""
+        if "delivered" not in self.shared:
+            owner = self.make_user()
+            hook = self.create_hook(owner, HOOK_SINK, ["video.deleted"])
+            self.shared["delivered"] = (owner, hook)
+            self.shared.setdefault("hook_owners", []).append(owner)
+            v = self.make_video(owner)
+            r = self.api.delete(f"{VIDEOS}/{v['id']}", token=owner["access"])
+            assert r.status_code == 204, describe(r)
+        return self.shared["delivered"]
+
+    def delivered_hook(self):
+        """(owner, webhook) with at least two delivery attempts (each fails at once, so the
+        first is retried), for a page and a cursor."""
+        owner, hook = self.start_deliveries()
+
+        def attempts():
+            r = self.api.get(f"{HOOKS}/{hook['id']}/deliveries", token=owner["access"])
+            assert r.status_code == 200, describe(r)
+            return len(r.json()["items"]) >= 2
+        wait_until(attempts, 120, "two delivery attempts to the webhook", interval=0.25)
+        return owner, hook
 
 
 class Setup:
@@ -628,6 +706,20 @@ def setup_for(op_id, env, mode):
                      token=None if mode == "min" else u["access"])
     if op_id == "videos_create":
         return Setup(token=u["access"], members={"video": env.clip_bytes})
+    if op_id in ("webhooks_create", "webhooks_list", "webhooks_delete"):
+        h = env.hooks_user()
+        if op_id == "webhooks_create":
+            return Setup(token=h["access"])
+        hook = env.create_hook(h)  # a list with one at least; a webhook to delete
+        if op_id == "webhooks_list":
+            return Setup(token=h["access"])
+        return Setup(path={"id": hook["id"]}, token=h["access"], other_token=u["access"])
+    if op_id == "webhooks_deliveries":
+        owner, hook = env.delivered_hook()
+        r = env.api.get(f"{HOOKS}/{hook['id']}/deliveries?limit=1", token=owner["access"])
+        assert r.status_code == 200 and r.json()["nextCursor"], describe(r)
+        return Setup(path={"id": hook["id"]}, query={"cursor": r.json()["nextCursor"]},
+                     token=owner["access"], other_token=u["access"])
     v = env.make_video(u)
     if op_id in ("videos_get", "videos_playback"):
         s = Setup(path={"id": v["id"]}, token=None if mode == "min" else u["access"])
@@ -685,15 +777,37 @@ def freshen(call, setup, skip=()):
 # Checks
 
 
+def header_problems(header, value):
+    """What is wrong with a header's value under the schema the spec gives it (a header is
+    text: an integer schema reads it as a decimal number)."""
+    schema = deref(header).get("schema", {})
+    if flat(schema).get("type") == "integer":
+        if not re.fullmatch(r"-?[0-9]+", value):
+            return [f"{value!r} is not an integer"]
+        value = int(value)
+    return problems(schema, value)
+
+
+def check_headers(call, resp, doc):
+    """The documented headers of the answer: the required ones there, each one sent of the
+    value its schema says."""
+    for name, h in doc.get("headers", {}).items():
+        value = resp.headers.get(name)
+        if deref(h).get("required"):
+            assert value, f"{call.op_id}: no {name} header: {describe(resp)}"
+        if value is not None:
+            bad = header_problems(h, value)
+            assert not bad, \
+                f"{call.op_id}: its {name} header breaks its schema: {bad}: {describe(resp)}"
+
+
 def check_success(call, resp):
     method, tmpl, op, _ = operations()[call.op_id]
     documented = {s for s in op["responses"] if int(s) < 400}
     assert str(resp.status_code) in documented, \
         f"{call.op_id}: not a documented success: {describe(resp)}"
     doc = deref(op["responses"][str(resp.status_code)])
-    for name, h in doc.get("headers", {}).items():
-        if deref(h).get("required"):
-            assert resp.headers.get(name), f"{call.op_id}: no {name} header: {describe(resp)}"
+    check_headers(call, resp, doc)
     content = doc.get("content", {})
     if not content:
         assert resp.content == b"", describe(resp)
@@ -724,9 +838,7 @@ def check_refused(call, resp, member=None):
         assert body.get("code") in listed, \
             f"{call.op_id} {resp.status_code} lists {sorted(listed)}: {describe(resp)}"
     doc = deref(op["responses"].get(str(resp.status_code), {}))
-    for name, h in doc.get("headers", {}).items():
-        if deref(h).get("required"):
-            assert resp.headers.get(name), f"{call.op_id}: no {name} header: {describe(resp)}"
+    check_headers(call, resp, doc)
     if member is not None and body["code"] == "validation_failed":
         fields = [e.get("field") for e in body.get("errors", [])]
         assert member in fields, f"{call.op_id}: errors name {fields}, not {member}: {describe(resp)}"
@@ -737,9 +849,10 @@ def check_refused(call, resp, member=None):
 # Invalid variants
 
 
-def lenient(op_id, member, kind):
+def lenient(op_id, member, kind, value=None):
     """Why the server takes this spec-invalid request on purpose, or None. The spec is the
-    stricter of the two there, and a client keeping to it is never refused."""
+    stricter of the two there, and a client keeping to it is never refused. value is the
+    member's value in the request (body members only)."""
     if member == "tags" and kind == "item-too-short":
         return "an empty tag is ignored, as an empty one between commas is"
     if member == "tags" and kind == "item-pattern-,":
@@ -749,6 +862,12 @@ def lenient(op_id, member, kind):
     if op_id == "auth_logout" and member == "refreshToken" and kind.startswith("pattern-") \
             and kind != "pattern-\x00":
         return "logout is idempotent: what is not a refresh token is an unknown one, which gets 204"
+    if op_id == "webhooks_create" and member == "url" and kind.startswith("pattern-") \
+            and len(kind) == len("pattern-") + 1 and ord(kind[-1]) > 0x7F \
+            and isinstance(value, str) and value.find(kind[-1]) > value.find("://") >= 0:
+        return ("libcurl takes characters outside ASCII after the scheme as they are (a host "
+                "name in another script, a C1 control or a format character too); the spec "
+                "asks for an ASCII host name and no C1 control")
     return None
 
 
@@ -862,7 +981,9 @@ def invalid_calls(base, setup, gen):
     database), nginx's own refusals of the HTTP framing (400, 414, 501: test_nginx), the
     production rate limits (429 rate_limited: only in nginx-conf/stremora.conf), and answers
     that need a state rather than a bad value: 409 for a taken username or email, 403
-    wrong_password and 429 too_many_attempts, 404 user_not_found (test_auth, test_users). A
+    wrong_password and 429 too_many_attempts, 404 user_not_found (test_auth, test_users),
+    409 too_many_webhooks (test_webhooks). A literal private address in a webhook URL is
+    refused only without STREMORA_WEBHOOK_ALLOW_PRIVATE, which the test stack sets. A
     multipart part is text or a file, so uploads have no wrong types to send."""
     op_id = base.op_id
     method, tmpl, op, params = operations()[op_id]
@@ -870,7 +991,8 @@ def invalid_calls(base, setup, gen):
     out = []
 
     def add(label, call, member=None, kind=None):
-        out.append((label, call, member, lenient(op_id, member, kind or "")))
+        value = call.body.get(member) if isinstance(call.body, dict) and member else None
+        out.append((label, call, member, lenient(op_id, member, kind or "", value)))
 
     # The body: one member at a time, then the object itself.
     if schema is not None and base.has_body:
@@ -947,8 +1069,14 @@ def invalid_calls(base, setup, gen):
 
 
 @pytest.fixture(scope="module")
-def shared_users():
-    return {}
+def shared_users(api):
+    shared = {}
+    yield shared
+    # Webhooks outlive a test: their deliveries are retried for 24 h. The module's go.
+    for owner in [shared[k] for k in ("hooks",) if k in shared] + shared.get("hook_owners", []):
+        r = api.get(HOOKS, token=owner["access"])
+        for hook in r.json().get("items", []) if r.status_code == 200 else []:
+            api.delete(f"{HOOKS}/{hook['id']}", token=owner["access"])
 
 
 @pytest.fixture(scope="module")
@@ -970,9 +1098,24 @@ def _make_video(api, owner, data):
 
 @pytest.fixture
 def env(api, make_user, clip_bytes, shared_users):
-    e = Env(api, make_user, lambda owner: _make_video(api, owner, clip_bytes), shared_users)
+    """The test's Env. The videos it uploads are deleted when it ends, so that
+    stremora-worker, finding them gone, does not transcode them: the module then leaves no
+    queue of ffmpeg runs behind, for the machine, its own webhook deliveries (which wait in
+    the same queue) and the tests after it."""
+    made = []
+
+    def make_video(owner):
+        v = _make_video(api, owner, clip_bytes)
+        made.append((owner["access"], v["id"]))
+        return v
+
+    e = Env(api, make_user, make_video, shared_users)
     e.clip_bytes = clip_bytes
-    return e
+    e.made = made
+    e.start_deliveries()
+    yield e
+    for token, video_id in made:
+        api.delete(f"{VIDEOS}/{video_id}", token=token)  # 404 once the test deleted it
 
 
 def _valid_cases():
@@ -996,7 +1139,7 @@ def test_contract_valid_request_succeeds(env, op_id, mode):
     env.gen = gen
     setup = setup_for(op_id, env, mode)
     call = build(op_id, setup, gen)
-    check_success(call, call.send(env.api))
+    check_success(call, env.send(call))
 
 
 @pytest.mark.parametrize("op_id", sorted(operations()))
@@ -1008,7 +1151,7 @@ def test_contract_invalid_requests_get_documented_problems(env, op_id):
     variants = invalid_calls(base, setup, gen)
     failures = []
     for label, call, member, lenient in variants:
-        resp = call.send(env.api)
+        resp = env.send(call)
         try:
             if lenient:
                 check_success(call, resp)
@@ -1090,5 +1233,334 @@ def test_contract_upload_takes_twenty_tags_of_forty_characters(env):
     tags = [(wide[i % 8] * 2 + wide[(i // 8) % 8] + wide * 6)[:40] for i in range(20)]
     call = Call("videos_create", body={"video": env.clip_bytes, "title": "Forty", "tags": tags},
                 token=owner["access"])
-    resp = call.send(env.api)
+    resp = env.send(call)
     assert resp.status_code == 201, describe(resp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Processing and webhook deliveries: what stremora-worker makes
+
+
+READY_WITHIN = 180  # seconds for the module's 1 s clip, behind whatever the queue holds
+DELIVERED_WITHIN = 120
+# What a video in an event's body is at the event, per the spec's descriptions. An event the
+# spec adds must be added here too.
+EVENT_STATUS = {"video.uploaded": {"processing"}, "video.ready": {"ready"},
+                "video.failed": {"failed"}, "video.deleted": {"processing", "ready", "failed"}}
+
+
+class Receiver:
+    """An HTTP endpoint on loopback that records every request (whatever its method) and
+    answers 500 to the first one, 204 to the others: one event is then retried."""
+
+    def __init__(self):
+        self.requests = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _any(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    status = 500 if not receiver.requests else 204
+                    receiver.requests.append({
+                        "method": self.command, "path": self.path, "body": body,
+                        "headers": requests.structures.CaseInsensitiveDict(self.headers.items()),
+                        "at": time.time(), "answered": status})
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_GET = do_PUT = do_PATCH = do_DELETE = _any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/stremora-contract/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def got(self):
+        with self.lock:
+            return list(self.requests)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _soft_wait(predicate, timeout, interval=0.2):
+    """Polls predicate() until it is true or timeout seconds have passed; its last value.
+    The tests then say what is missing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last = predicate()
+        if last or time.monotonic() >= deadline:
+            return last
+        time.sleep(interval)
+
+
+def _event_id(req):
+    return req["headers"].get("Stremora-Delivery")
+
+
+@pytest.fixture(scope="module")
+def processed(api, clip_bytes):
+    """A user with a webhook for every event of the spec to a Receiver, and two uploads of
+    theirs followed by stremora-worker to the end: the module's clip (`ready`) and an MP4
+    whose header is followed by noise (`failed`). Every answer on the way is kept for the
+    tests to check: the uploads, each poll of the videos, their playback links, the ready
+    video's media (source, thumbnail, master playlist, a rendition's playlist and its first
+    segment), then the deletes. Then waits until the receiver has had every event (six:
+    uploaded, ready or failed, deleted, for each video) answered 204."""
+    p = types.SimpleNamespace(answers=[], media=[], videos={}, playback={}, ids={})
+    p.receiver = Receiver()
+    p.owner = create_user(api)
+    events = deref(openapi_spec()["components"]["schemas"]["WebhookEventType"])["enum"]
+    p.hook_call = Call("webhooks_create", body={"url": p.receiver.url, "events": list(events)},
+                       token=p.owner["access"])
+    p.hook_resp = p.hook_call.send(api)
+    assert p.hook_resp.status_code == 201, describe(p.hook_resp)
+    p.hook = p.hook_resp.json()
+    token = p.owner["access"]
+
+    def keep(call, into=p.answers):
+        r = call.send(api)
+        into.append((call, r))
+        return r
+
+    noise = random.Random(SEED).randbytes(200_000)
+    try:
+        for name, data in (("ready", clip_bytes), ("failed", clip_bytes[:64] + noise)):
+            r = keep(Call("videos_create", body={"video": data, "title": f"Contract {name}"},
+                          token=token))
+            assert r.status_code == 201, describe(r)
+            p.ids[name] = r.json()["id"]
+        for name, vid in p.ids.items():
+            call = Call("videos_get", path={"id": vid}, token=token)
+
+            def finished():
+                r = keep(call)
+                assert r.status_code == 200, describe(r)
+                return r.json() if r.json().get("status") != "processing" else None
+            p.videos[name] = wait_until(finished, READY_WITHIN, f"video {vid} to be processed",
+                                        interval=0.2)
+            r = keep(Call("videos_playback", path={"id": vid}, token=token))
+            p.playback[name] = r.json() if r.status_code == 200 else {}
+
+        pb = p.playback["ready"]
+
+        def fetch(link):
+            return keep(Call("media_get", path=_media_parts(link)), p.media)
+
+        for link in (pb.get("source"), pb.get("thumbnail")):
+            if link:
+                fetch(link)
+        if pb.get("hls"):
+            folder = pb["hls"].rsplit("/", 1)[0]
+            master = fetch(pb["hls"])
+            uris = [ln for ln in master.text.splitlines() if ln and not ln.startswith("#")]
+            if master.status_code == 200 and uris:
+                index = fetch(f"{folder}/{uris[0]}")
+                segs = [ln for ln in index.text.splitlines() if ln and not ln.startswith("#")]
+                if index.status_code == 200 and segs:
+                    fetch(f"{folder}/{uris[0].rsplit('/', 1)[0]}/{segs[0]}")
+        for vid in p.ids.values():
+            keep(Call("videos_delete", path={"id": vid}, token=token))
+        p.expected = {f"{ev}:{vid}" for vid in p.ids.values()
+                      for ev in ("video.uploaded", "video.deleted")}
+        p.expected |= {f"video.ready:{p.ids['ready']}", f"video.failed:{p.ids['failed']}"}
+        _soft_wait(lambda: p.expected <= {_event_id(q) for q in p.receiver.got()
+                                          if 200 <= q["answered"] < 300}, DELIVERED_WITHIN)
+        yield p
+    finally:
+        for vid in p.ids.values():
+            api.delete(f"{VIDEOS}/{vid}", token=token)  # 404 once deleted above
+        api.delete(f"{HOOKS}/{p.hook['id']}", token=token)
+        p.receiver.close()
+
+
+def test_contract_processing_answers_match_the_spec(processed):
+    """Every answer about the two videos, from the upload to the delete, is a documented
+    success; the upload starts `queued`, and each video ends as the Video schema's
+    description says a `ready` or a `failed` one is."""
+    p = processed
+    for call, resp in p.answers:
+        check_success(call, resp)
+    uploads = [r.json() for c, r in p.answers if c.op_id == "videos_create"]
+    assert [u["processing"] for u in uploads] == [{"stage": "queued", "percent": 0}] * 2, uploads
+    assert [u["status"] for u in uploads] == ["processing"] * 2, uploads
+    during = [r.json() for c, r in p.answers
+              if c.op_id == "videos_get" and r.json()["status"] == "processing"]
+    assert all(v["processing"] is not None for v in during), during
+    ready, failed = p.videos["ready"], p.videos["failed"]
+    assert ready["status"] == "ready" and ready["processing"] is None, ready
+    assert ready["failureReason"] is None and ready["durationSec"] > 0, ready
+    # The clip is 160x120: under the lowest rung, so one rung at its own size.
+    assert (ready["width"], ready["height"]) == (160, 120), ready
+    assert [(r["name"], r["width"], r["height"]) for r in ready["renditions"]] == \
+        [("240p", 160, 120)], ready
+    assert all(0 < r["averageBandwidth"] <= r["bandwidth"] for r in ready["renditions"]), ready
+    assert failed["status"] == "failed" and failed["processing"] is None, failed
+    assert isinstance(failed["failureReason"], str) and failed["failureReason"], failed
+    assert (failed["durationSec"], failed["width"], failed["height"], failed["renditions"]) == \
+        (None, None, None, []), failed
+    pb = p.playback
+    assert pb["ready"]["hls"].endswith(f"/{ready['id']}/hls/master.m3u8"), pb
+    assert pb["ready"]["thumbnail"].endswith(f"/{ready['id']}/thumb.jpg"), pb
+    assert (pb["failed"]["hls"], pb["failed"]["thumbnail"]) == (None, None), pb
+    assert pb["failed"]["source"].endswith(f"/{failed['id']}/source.mp4"), pb
+    deletes = [r.status_code for c, r in p.answers if c.op_id == "videos_delete"]
+    assert deletes == [204, 204], deletes
+
+
+def test_contract_media_of_a_ready_video_is_documented(processed):
+    """The files of a ready video, fetched through its playback links as a player does, are
+    documented successes of media_get of the media types the spec names for them."""
+    got = {}
+    for call, resp in processed.media:
+        check_success(call, resp)
+        got[call.path["path"].rsplit("/", 1)[-1].split("_")[0]] = media_type(resp)
+    assert got == {"source.mp4": "video/mp4", "thumb.jpg": "image/jpeg",
+                   "master.m3u8": "application/vnd.apple.mpegurl",
+                   "index.m3u8": "application/vnd.apple.mpegurl", "seg": "video/mp2t"}, got
+
+
+@pytest.mark.parametrize("event", sorted(openapi_spec().get("webhooks", {})))
+def test_contract_webhook_delivery_matches_the_spec(processed, event):
+    """Each delivery of the event is the request the spec's `webhooks` section describes:
+    its method, a body of the documented media type and schema, every documented header of
+    its schema, the signature of the body with the webhook's secret, and the answer that
+    ends it (2xx) or gets it retried with the same body."""
+    p = processed
+    item = openapi_spec()["webhooks"][event]
+    (method,) = [m for m in item if m in HTTP_METHODS]
+    op = item[method]
+    mt, schema, _ = request_body(op)
+    assert event in EVENT_STATUS, f"{event}: say what its video is in EVENT_STATUS"
+    got = [q for q in p.receiver.got() if q["headers"].get("Stremora-Event") == event]
+    missing = {e for e in p.expected if e.startswith(event + ":")} - \
+        {_event_id(q) for q in got if 200 <= q["answered"] < 300}
+    assert not missing, (f"{event}: not delivered within {DELIVERED_WITHIN} s: {sorted(missing)} "
+                         "(the receiver is on loopback: the stack must run with "
+                         "STREMORA_WEBHOOK_ALLOW_PRIVATE=1, as tools/stack does)")
+    secret = p.hook["secret"].encode()
+    for q in got:
+        where = f"{event} {_event_id(q)}"
+        assert q["method"] == method.upper(), where
+        assert q["path"] == urllib.parse.urlsplit(p.receiver.url).path, where
+        ctype = q["headers"].get("Content-Type", "").split(";")[0].strip()
+        assert ctype == mt, f"{where}: Content-Type {ctype!r}"
+        body = json.loads(q["body"])
+        bad = problems(schema, body)
+        assert not bad, f"{where}: the body breaks its schema: {bad[:5]}"
+        for prm in map(deref, op.get("parameters", [])):
+            assert prm["in"] == "header", prm
+            value = q["headers"].get(prm["name"])
+            if prm.get("required"):
+                assert value is not None, f"{where}: no {prm['name']} header"
+            if value is not None:
+                bad = problems(prm["schema"], value)
+                assert not bad, f"{where}: its {prm['name']} header breaks its schema: {bad}"
+        video = body["data"]["video"]
+        assert body["type"] == event and body["id"] == f"{event}:{video['id']}", body
+        assert _event_id(q) == body["id"], where
+        assert video["id"] in p.ids.values() and video["ownerId"] == p.owner["id"], video
+        assert video["status"] in EVENT_STATUS[event], f"{where}: {video['status']}"
+        sig = dict(kv.split("=", 1) for kv in q["headers"]["Stremora-Signature"].split(","))
+        mac = hmac.new(secret, sig["t"].encode() + b"." + q["body"], hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(mac, sig["v1"]), f"{where}: the signature does not verify"
+        assert abs(int(sig["t"]) - q["at"]) <= 300, f"{where}: t={sig['t']}, got at {q['at']}"
+        # The answer as the spec reads it: one that ends the delivery (documented for its
+        # status or its range) is the event's last attempt; any other (`default`) is retried.
+        status = str(q["answered"])
+        ends = status in op["responses"] or f"{status[0]}XX" in op["responses"]
+        assert ends or "default" in op["responses"], f"{where}: {status} is not documented"
+        later = [r for r in got if _event_id(r) == _event_id(q) and r["at"] > q["at"]]
+        assert bool(later) != ends, f"{where}: answered {status}, then {len(later)} attempts"
+    for eid in {_event_id(q) for q in got}:
+        bodies = {q["body"] for q in got if _event_id(q) == eid}
+        assert len(bodies) == 1, f"{eid}: attempts sent different bodies"
+    if event == "video.deleted":
+        # The video as it was when deleted: the one processing had finished.
+        for q in got:
+            video = json.loads(q["body"])["data"]["video"]
+            name = "ready" if video["id"] == p.ids["ready"] else "failed"
+            assert video == p.videos[name], f"{_event_id(q)}: {video}"
+
+
+def test_contract_delivery_attempts_match_the_spec(processed, env):
+    """webhooks_deliveries lists, page by page, one documented item per request the receiver
+    got: the status it answered (a 500 too), no error, attempts counted per event; and for
+    a webhook whose endpoint does not answer, a `null` status with the error in words."""
+    p = processed
+    token, hook = p.owner["access"], p.hook["id"]
+    got = p.receiver.got()
+    assert got, "the receiver got no delivery"
+
+    def listed():
+        call = Call("webhooks_deliveries", path={"id": hook}, query={"limit": "100"}, token=token)
+        resp = call.send(env.api)
+        check_success(call, resp)
+        return resp.json()["items"]
+
+    # Each attempt is recorded once its answer is in: the last one may lag the receiver.
+    _soft_wait(lambda: len(listed()) >= len(got), 30)
+    items = listed()
+    assert sorted((i["eventId"], i["statusCode"]) for i in items) == \
+        sorted((_event_id(q), q["answered"]) for q in got), items
+    assert 500 in [i["statusCode"] for i in items], "the first delivery was answered 500"
+    assert all(i["error"] is None for i in items), items
+    for eid in {i["eventId"] for i in items}:
+        mine = sorted((i["attempt"], i["statusCode"]) for i in items if i["eventId"] == eid)
+        assert [a for a, _ in mine] == list(range(1, len(mine) + 1)), f"{eid}: {mine}"
+        # A 2xx ends the delivery: only the last attempt may have one.
+        assert not any(200 <= s < 300 for _, s in mine[:-1]), f"{eid}: {mine}"
+        assert all(i["event"] == eid.split(":")[0] for i in items if i["eventId"] == eid)
+    assert [i["at"] for i in items] == sorted((i["at"] for i in items), reverse=True), items
+    # The same list two at a time, through the cursors.
+    paged, cursor = [], None
+    while True:
+        query = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        call = Call("webhooks_deliveries", path={"id": hook}, query=query, token=token)
+        resp = call.send(env.api)
+        check_success(call, resp)
+        paged += [i["id"] for i in resp.json()["items"]]
+        cursor = resp.json()["nextCursor"]
+        if cursor is None:
+            break
+    assert paged == [i["id"] for i in items]
+    # Attempts that got no answer at all (the module's webhook to HOOK_SINK).
+    owner, sink = env.delivered_hook()
+    call = Call("webhooks_deliveries", path={"id": sink["id"]}, token=owner["access"])
+    resp = call.send(env.api)
+    check_success(call, resp)
+    for i in resp.json()["items"]:
+        assert i["statusCode"] is None and isinstance(i["error"], str) and i["error"], i
+
+
+def test_contract_webhook_events_are_the_servers():
+    """The spec's `webhooks` section, the WebhookEventType enum, the names the API takes
+    (fcgi/webhooks.c) and those stremora-worker emits (worker/) are the same events, and
+    each entry of the section describes its own event."""
+    spec = openapi_spec()
+    hooks = spec.get("webhooks", {})
+    enum = set(deref(spec["components"]["schemas"]["WebhookEventType"])["enum"])
+    table = re.search(r"event_names\[[^\]]*\]\s*=\s*\{([^}]*)\}",
+                      (REPO / "fcgi/webhooks.c").read_text())
+    assert table, "no event_names table in fcgi/webhooks.c"
+    taken = set(re.findall(r'"([^"]+)"', table.group(1)))
+    code = "".join(ln + "\n" for f in sorted((REPO / "worker").glob("*.c"))
+                   for ln in f.read_text().splitlines() if not ln.startswith("#include"))
+    emitted = set(re.findall(r'"(video\.[a-z]+)"', code))
+    assert set(hooks) == enum, f"webhooks {sorted(hooks)} != WebhookEventType {sorted(enum)}"
+    assert taken == enum, f"the API takes {sorted(taken)}, the spec names {sorted(enum)}"
+    assert emitted == enum, \
+        f"stremora-worker emits {sorted(emitted)}, the spec names {sorted(enum)}"
+    for name, item in hooks.items():
+        (method,) = [m for m in item if m in HTTP_METHODS]
+        _, schema, _ = request_body(item[method])
+        consts = [deref(s).get("properties", {}).get("type", {}).get("const")
+                  for s in deref(schema).get("allOf", [])]
+        assert name in consts, f"webhooks.{name}: its body's type is not {name}"

@@ -269,6 +269,10 @@ OPERATIONS = {
     "videos_delete": ("delete", "/api/v1/videos/{id}"),
     "videos_playback": ("get", "/api/v1/videos/{id}/playback"),
     "media_get": ("get", "/media/{token}/{id}/{path}"),
+    "webhooks_list": ("get", "/api/v1/webhooks"),
+    "webhooks_create": ("post", "/api/v1/webhooks"),
+    "webhooks_delete": ("delete", "/api/v1/webhooks/{id}"),
+    "webhooks_deliveries": ("get", "/api/v1/webhooks/{id}/deliveries"),
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -812,3 +812,22 @@ def test_videos_playback_refuses_a_bad_token(api, user, make_video):
 def test_videos_playback_source_extension_follows_the_container(api, user, make_video):
     v = make_video(user, kind="webm")
     assert get_playback(api, v["id"])["source"].endswith(f"/{v['id']}/source.webm")
+
+
+def test_videos_list_anonymous_cache_sees_every_change(api, user, make_video):
+    # Anonymous list pages are cached per worker (the home page): a change made through
+    # any worker shows on the very next list, whichever worker answers it.
+    v = make_video(user, visibility="public", title="Before")
+    q = {"owner": user["id"]}
+    for _ in range(8):  # every worker of the pool has the page cached, most likely
+        assert [(x["id"], x["title"]) for x in _list(api, **q)["items"]] == [(v["id"], "Before")]
+    r = api.patch(one(v["id"]), token=user["access"], json={"title": "After"})
+    assert r.status_code == 200, describe(r)
+    for _ in range(8):
+        assert [x["title"] for x in _list(api, **q)["items"]] == ["After"]
+    r = api.patch(one(v["id"]), token=user["access"], json={"visibility": "private"})
+    assert r.status_code == 200, describe(r)
+    for _ in range(8):
+        assert _list(api, **q)["items"] == []
+    # The owner's own list is never the cached one.
+    assert _ids(_list(api, token=user["access"], **q)) == [v["id"]]

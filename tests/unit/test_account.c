@@ -90,11 +90,16 @@ test_account_password_weakness(void **state)
     assert_null(account_password_weakness(a, str_from("pw-01566dc256c747dcb4c9"), "alice"));
     /* Other scripts: cracklib would judge the stray ASCII letters or the bytes. */
     assert_null(account_password_weakness(
-        a, str_from("\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"
-                    "\xed\x95\x9c\xe4\xb8\xad\xe6\x96\x87" "a"), "alice"));
+        a,
+        str_from("\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"
+                 "\xed\x95\x9c\xe4\xb8\xad\xe6\x96\x87"
+                 "a"),
+        "alice"));
     assert_null(account_password_weakness(
-        a, str_from("\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
-                    "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"), "alice"));
+        a,
+        str_from("\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+                 "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"),
+        "alice"));
     /* ... but a common word with one such character is still a common word. */
     assert_non_null(account_password_weakness(a, str_from("password\xe2\x82\xac"), "alice"));
     arena_free(a);

@@ -1,7 +1,7 @@
 /*
  * test_storage.c - the local backend in a temp media root: an upload appears only on
- * commit, abort leaves nothing, delete removes the folder, the sweep removes temp files of
- * dead writers and keeps live ones; and container signatures.
+ * commit, abort leaves nothing, delete removes the folder, work folders publish in one step
+ * and the sweep's listing sees every temp entry; and container signatures.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -107,36 +107,77 @@ test_storage_upload_abort(void **state)
     assert_int_equal(count_files("videos"), 0);
 }
 
+struct seen {
+    char names[8][160];
+    int n;
+};
+
 static void
-test_storage_sweep_tmp(void **state)
+collect(void *ctx, const char *video_id, const char *name, int64_t age_s)
+{
+    struct seen *e = ctx;
+
+    assert_string_equal(video_id, VID);
+    assert_true(age_s >= 0 && age_s < 60);
+    if (e->n < 8) {
+        snprintf(e->names[e->n++], sizeof(e->names[0]), "%s", name);
+    }
+}
+
+/* The worker's sweep sees temp uploads and work folders with their video id, removes one by
+ * the name it was given, and a published rendition replaces what was there in one step. */
+static void
+test_storage_work_and_tmp(void **state)
 {
     struct storage *s = *state;
-    char dead[256], live[256], other[256], tmp[160], tag[9];
     struct storage_upload u;
+    struct seen e = {0};
+    char work[256], path[512];
     FILE *f;
 
-    /* This host's tag, as an upload writes it: <videoId>.<tag>.<pid>. */
     assert_int_equal(storage_upload_begin(s, VID, &u), STORAGE_OK);
-    snprintf(tmp, sizeof(tmp), "%s", strrchr(u.tmp, '/') + 1);
-    storage_upload_abort(&u);
-    snprintf(tag, sizeof(tag), "%.8s", tmp + 25);
-    /* pid 2^22+1 is above the default pid_max: no such process. */
-    snprintf(dead, sizeof(dead), "%s/tmp/%s.%s.4194305", root, VID, tag);
-    snprintf(live, sizeof(live), "%s/tmp/%s.%s.%ld", root, VID, tag, (long)getpid());
-    /* Another host's file, or a name of no writer: only age removes them. */
-    snprintf(other, sizeof(other), "%s/tmp/%s.ffffffff.4194305", root, VID);
-    assert_non_null(f = fopen(dead, "w"));
+    assert_int_equal(storage_upload_write(&u, "x", 1), STORAGE_OK);
+    assert_int_equal(storage_work_begin(s, VID, work, sizeof(work)), STORAGE_OK);
+    storage_each_tmp(s, collect, &e);
+    assert_int_equal(e.n, 2);
+    assert_true((strstr(e.names[0], ".work.") != NULL) != (strstr(e.names[1], ".work.") != NULL));
+
+    /* Publishing needs the video's folder: a deleted video takes nothing. */
+    snprintf(path, sizeof(path), "%s/thumb.jpg", work);
+    assert_non_null(f = fopen(path, "w"));
     fclose(f);
-    assert_non_null(f = fopen(live, "w"));
+    assert_int_equal(storage_publish(s, VID, work, "thumb.jpg"), STORAGE_NOT_FOUND);
+    assert_int_equal(storage_upload_commit(&u, "source.mp4"), STORAGE_OK);
+    assert_int_equal(storage_publish(s, VID, work, "thumb.jpg"), STORAGE_OK);
+    assert_true(storage_has(s, VID, "thumb.jpg"));
+    assert_int_equal(access(path, F_OK), -1);
+
+    /* A second publish replaces the first. */
+    assert_non_null(f = fopen(path, "w"));
+    fputs("new", f);
     fclose(f);
-    assert_non_null(f = fopen(other, "w"));
+    assert_int_equal(storage_publish(s, VID, work, "thumb.jpg"), STORAGE_OK);
+    snprintf(path, sizeof(path), "%s/videos/%s/thumb.jpg", root, VID);
+    assert_non_null(f = fopen(path, "r"));
+    assert_int_equal(fgetc(f), 'n');
     fclose(f);
-    assert_int_equal(storage_sweep_tmp(s), 1);
-    assert_int_equal(access(dead, F_OK), -1);
-    assert_int_equal(access(live, F_OK), 0);
-    assert_int_equal(access(other, F_OK), 0);
-    unlink(live);
-    unlink(other);
+
+    /* The sweep removes by the name it was given; delete_tmp removes all of a video's. */
+    e.n = 0;
+    storage_each_tmp(s, collect, &e);
+    assert_int_equal(e.n, 1);
+    storage_remove_tmp(s, e.names[0]);
+    assert_int_equal(count_files("tmp"), 0);
+    assert_int_equal(storage_work_begin(s, VID, work, sizeof(work)), STORAGE_OK);
+    storage_delete_tmp(s, VID);
+    assert_int_equal(count_files("tmp"), 0);
+    storage_work_end(""); /* no-op */
+
+    e.n = 0;
+    storage_each_video(s, collect, &e);
+    assert_int_equal(e.n, 1);
+    assert_string_equal(e.names[0], VID);
+    assert_int_equal(storage_delete_video(s, VID), STORAGE_OK);
 }
 
 /* A full disk: in a child with its own mount namespace, the media root becomes a 256 KiB
@@ -288,7 +329,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_storage_upload_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_upload_abort, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_storage_sweep_tmp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_storage_work_and_tmp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_upload_write_full_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_upload_commit_full_disk, setup, teardown),
         cmocka_unit_test(test_container_sniff),

@@ -139,15 +139,17 @@ test_str_is_text(void **state)
     assert_false(str_is_text(T("esc\x1b[31m"), STR_MULTILINE));
     assert_false(str_is_text(T("del\x7f"), STR_MULTILINE));
     assert_false(str_is_text(T("c1 \xc2\x85 next line"), STR_MULTILINE)); /* U+0085 */
-    assert_false(str_is_text(T("c1 \xc2\x9b csi"), STR_MULTILINE));      /* U+009B */
+    assert_false(str_is_text(T("c1 \xc2\x9b csi"), STR_MULTILINE));       /* U+009B */
     assert_true(str_is_text(T("nbsp \xc2\xa0"), STR_NO_FORMAT));          /* U+00A0 */
     assert_false(str_is_text(T("bad \xff"), 0));
     /* Format characters: allowed in text, refused in names. */
     assert_true(str_is_text(T("rtl \xe2\x80\xae"), 0));
-    assert_false(str_is_text(T("rtl \xe2\x80\xae"), STR_NO_FORMAT));     /* U+202E */
-    assert_false(str_is_text(T("ad\xe2\x80\x8bmin"), STR_NO_FORMAT));     /* U+200B */
-    assert_false(str_is_text(T("\xef\xbb\xbf" "bom"), STR_NO_FORMAT));       /* U+FEFF */
-    assert_false(str_is_text(T("soft\xc2\xadhyphen"), STR_NO_FORMAT));    /* U+00AD */
+    assert_false(str_is_text(T("rtl \xe2\x80\xae"), STR_NO_FORMAT));  /* U+202E */
+    assert_false(str_is_text(T("ad\xe2\x80\x8bmin"), STR_NO_FORMAT)); /* U+200B */
+    assert_false(str_is_text(T("\xef\xbb\xbf"
+                               "bom"),
+                             STR_NO_FORMAT));                            /* U+FEFF */
+    assert_false(str_is_text(T("soft\xc2\xadhyphen"), STR_NO_FORMAT));   /* U+00AD */
     assert_false(str_is_text(T("tag \xf3\xa0\x80\x81"), STR_NO_FORMAT)); /* U+E0001 */
     assert_true(str_is_text(T("zwj-free emoji \xf0\x9f\x99\x82"), STR_NO_FORMAT));
 }
