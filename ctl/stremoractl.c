@@ -5,6 +5,7 @@
  *   stremoractl create-admin --username U --email E   password read from stdin
  *   stremoractl gen-keys FILE                write a new signing-key file (0600)
  *   stremoractl rotate-keys FILE             add a key and make it current
+ *   stremoractl seed --users N --videos N [--seed S]   a reproducible data set (seed.c)
  * Settings come from the environment as for stremora-fcgi (MONGODB_URI, STREMORA_DB_NAME).
  * Where the server refuses a validator or a TTL index (the local server does, DESIGN.md
  * section 4), migrate says so once and goes on: expiry is then done by sweep jobs.
@@ -22,6 +23,7 @@
 #include "arena.h"
 #include "bounds.h"
 #include "config.h"
+#include "ctl.h"
 #include "db.h"
 #include "db_users.h"
 #include "keys.h"
@@ -37,7 +39,8 @@ usage(void)
     fprintf(stderr, "usage: stremoractl migrate [--schemas DIR]\n"
                     "       stremoractl create-admin --username U --email E  (password on stdin)\n"
                     "       stremoractl gen-keys FILE\n"
-                    "       stremoractl rotate-keys FILE\n");
+                    "       stremoractl rotate-keys FILE\n"
+                    "       stremoractl seed --users N --videos N [--seed S]\n");
     return 2;
 }
 
@@ -283,6 +286,8 @@ main(int argc, char **argv)
     struct db *db;
     char err[512];
     const char *schemas = "sql-free-schemas", *username = NULL, *email = NULL;
+    uint64_t users = 0, videos = 0, seed = 1;
+    bool seeding = false;
     int i, rc;
 
     if (argc < 2) {
@@ -305,6 +310,14 @@ main(int argc, char **argv)
             username = argv[i + 1];
         } else if (strcmp(argv[i], "--email") == 0) {
             email = argv[i + 1];
+        } else if (strcmp(argv[i], "--users") == 0 &&
+                   str_to_u64(str_from(argv[i + 1]), 1, 10000000, &users) == 0) {
+            seeding = true;
+        } else if (strcmp(argv[i], "--videos") == 0 &&
+                   str_to_u64(str_from(argv[i + 1]), 0, 100000000, &videos) == 0) {
+            seeding = true;
+        } else if (strcmp(argv[i], "--seed") == 0 &&
+                   str_to_u64(str_from(argv[i + 1]), 0, UINT64_MAX, &seed) == 0) {
         } else {
             return usage();
         }
@@ -325,6 +338,8 @@ main(int argc, char **argv)
         rc = cmd_migrate(db, schemas);
     } else if (strcmp(argv[1], "create-admin") == 0 && username != NULL && email != NULL) {
         rc = cmd_create_admin(db, username, email);
+    } else if (strcmp(argv[1], "seed") == 0 && seeding && users > 0) {
+        rc = ctl_seed(db, (long)users, (long)videos, seed);
     } else {
         rc = usage();
     }

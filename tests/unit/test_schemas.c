@@ -1,7 +1,8 @@
 /*
  * test_schemas.c - every query the db_<collection>.c files run has an index declared in
- * sql-free-schemas/ (FerretDB's explain shows a scan for everything, so this is how we
- * know MongoDB will use one). Each row below is one query: its equality fields, then its
+ * sql-free-schemas/, so that MongoDB uses one (the local server's own plans, which read
+ * through these indexes since tools/ferretdb/patches/, are checked against the running
+ * server by tests/e2e/test_db_plans.py). Each row below is one query: its equality fields, then its
  * sort fields; an index matches when its key starts with the equality fields (any order)
  * followed by the sort fields in order. Run from the repository's top folder.
  */
@@ -34,7 +35,15 @@ static const struct query queries[] = {
     {"videos", "db_videos_list (owner=)", {"ownerId"}, {"createdAt", "_id"}, 0},
     {"videos", "db_videos_list (public)", {"visibility"}, {"createdAt", "_id"}, 0},
     {"videos", "db_videos_list (tag=)", {"tags"}, {"createdAt"}, 0},
-    {"videos", "db_videos_delete_stale", {"status"}, {NULL}, 0},
+    {"videos", "db_videos_delete_stale", {"status"}, {"updatedAt"}, 0},
+    {"jobs", "job_enqueue (key)", {"key"}, {NULL}, 1},
+    {"jobs", "job_claim (queued and due)", {"status"}, {"runAfter"}, 0},
+    {"jobs", "job_claim (lease ran out)", {"status"}, {"leaseExpires"}, 0},
+    {"jobs", "job_prune", {"status"}, {"finishedAt"}, 0},
+    {"job_claims", "job_prune (claims)", {NULL}, {"at"}, 0},
+    {"webhooks", "db_webhooks_list", {"ownerId"}, {"createdAt", "_id"}, 0},
+    {"webhook_deliveries", "db_webhooks_deliveries", {"webhookId"}, {"at", "_id"}, 0},
+    {"webhook_deliveries", "db_webhooks_prune", {NULL}, {"at"}, 0},
 };
 
 static struct json_object *

@@ -1,0 +1,246 @@
+/*
+ * seed.c - stremoractl seed: a reproducible data set for benchmarks and trials. The same
+ * --seed gives the same documents, ids included (an ObjectId is the document's creation
+ * second and eight bytes of a splitmix64 stream), so a second run inserts nothing new and
+ * reports the duplicates it skipped. Users are seed<N> (email seed<N>@example.com, one
+ * shared password: "seed-password"); videos belong to them at random, spread over the
+ * year before SEED_EPOCH_MS, mostly public and ready, with tags from a small vocabulary
+ * so that tag filters and searches find something. Videos have no media files: they are
+ * for the lists and the database, not for playback.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bson/bson.h>
+#include <mongoc/mongoc.h>
+
+#include "arena.h"
+#include "bounds.h"
+#include "ctl.h"
+#include "db.h"
+#include "log.h"
+#include "pwhash.h"
+#include "str.h"
+
+#define SEED_EPOCH_MS  1767225600000LL /* 2026-01-01T00:00:00Z: the newest seeded video */
+#define SEED_SPAN_MS   (365LL * 24 * 3600 * 1000)
+#define SEED_BATCH     1000 /* documents per bulk insert */
+#define SEED_PASSWORD  "seed-password"
+#define SEED_TAGS_EACH 3
+
+static const char *const words[] = {
+    "music",  "travel", "cooking", "gaming", "science",  "nature", "sports",  "history",
+    "art",    "tech",   "comedy",  "news",   "diy",      "cars",   "space",   "animals",
+    "dance",  "film",   "fitness", "books",  "garden",   "coding", "physics", "ocean",
+    "winter", "city",   "review",  "live",   "tutorial", "drone",  "retro",   "jazz",
+};
+#define NWORDS (sizeof(words) / sizeof(words[0]))
+
+static uint64_t
+next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* An ObjectId of the given creation time, its other bytes from the stream. */
+static void
+seeded_oid(uint64_t *s, int64_t at_ms, bson_oid_t *oid)
+{
+    uint32_t secs = (uint32_t)(at_ms / 1000);
+    uint64_t r = next(s);
+    size_t i;
+
+    for (i = 0; i < 4; i++) {
+        oid->bytes[i] = (uint8_t)(secs >> (24 - 8 * i));
+    }
+    for (i = 0; i < 8; i++) {
+        oid->bytes[4 + i] = (uint8_t)(r >> (8 * i));
+    }
+}
+
+/* Runs one bulk insert of docs[0..n); adds to inserted and skipped (already there). */
+static int
+flush(mongoc_collection_t *c, bson_t *docs, size_t n, long *inserted, long *skipped)
+{
+    bson_t opts = BSON_INITIALIZER, reply;
+    mongoc_bulk_operation_t *bulk;
+    bson_error_t e;
+    bson_iter_t it;
+    size_t i;
+    int rc = 0;
+
+    BSON_APPEND_BOOL(&opts, "ordered", false);
+    bulk = mongoc_collection_create_bulk_operation_with_opts(c, &opts);
+    for (i = 0; i < n; i++) {
+        mongoc_bulk_operation_insert(bulk, &docs[i]);
+    }
+    if (!mongoc_bulk_operation_execute(bulk, &reply, &e)) {
+        /* Duplicates (a second run of the same seed) are skipped, anything else fails. */
+        if (bson_iter_init_find(&it, &reply, "writeErrors") && BSON_ITER_HOLDS_ARRAY(&it)) {
+            bson_iter_t errs, one;
+
+            bson_iter_recurse(&it, &errs);
+            while (bson_iter_next(&errs)) {
+                if (bson_iter_recurse(&errs, &one) && bson_iter_find(&one, "code") &&
+                    bson_iter_as_int64(&one) != 11000) {
+                    rc = -1;
+                }
+                (*skipped)++;
+            }
+        } else {
+            rc = -1;
+        }
+        if (rc == -1) {
+            fprintf(stderr, "stremoractl: insert failed: %s\n", e.message);
+        }
+    }
+    if (bson_iter_init_find(&it, &reply, "nInserted")) {
+        *inserted += (long)bson_iter_as_int64(&it);
+    }
+    bson_destroy(&reply);
+    bson_destroy(&opts);
+    mongoc_bulk_operation_destroy(bulk);
+    for (i = 0; i < n; i++) {
+        bson_destroy(&docs[i]);
+    }
+    return rc;
+}
+
+static void
+user_doc(bson_t *d, uint64_t *s, long i, const char *hash, bson_oid_t *id)
+{
+    char name[32], email[64], display[48];
+    int64_t at = SEED_EPOCH_MS - SEED_SPAN_MS - (int64_t)i * 1000;
+
+    seeded_oid(s, at, id);
+    snprintf(name, sizeof(name), "seed%ld", i);
+    snprintf(email, sizeof(email), "seed%ld@example.com", i);
+    snprintf(display, sizeof(display), "Seed user %ld", i);
+    bson_init(d);
+    BSON_APPEND_OID(d, "_id", id);
+    BSON_APPEND_UTF8(d, "username", name);
+    BSON_APPEND_UTF8(d, "email", email);
+    BSON_APPEND_UTF8(d, "displayName", display);
+    BSON_APPEND_UTF8(d, "passwordHash", hash);
+    BSON_APPEND_UTF8(d, "role", "user");
+    BSON_APPEND_DATE_TIME(d, "createdAt", at);
+    BSON_APPEND_DATE_TIME(d, "updatedAt", at);
+    BSON_APPEND_INT32(d, "guessCount", 0);
+    BSON_APPEND_DATE_TIME(d, "guessSince", 0);
+}
+
+static void
+video_doc(bson_t *d, uint64_t *s, long i, const bson_oid_t *owner)
+{
+    char title[96], key[16];
+    const char *k, *visibility, *status;
+    uint64_t r = next(s);
+    int64_t at = SEED_EPOCH_MS - (int64_t)(next(s) % (uint64_t)SEED_SPAN_MS);
+    bson_oid_t id;
+    bson_t tags;
+    unsigned ntags = (unsigned)(r % (SEED_TAGS_EACH + 1)), t;
+
+    seeded_oid(s, at, &id);
+    visibility = r % 10 < 8 ? "public" : r % 10 == 8 ? "unlisted" : "private";
+    status = (r >> 8) % 100 < 95 ? "ready" : (r >> 8) % 100 < 98 ? "processing" : "failed";
+    snprintf(title, sizeof(title), "Seed video %ld: %s and %s", i, words[(r >> 16) % NWORDS],
+             words[(r >> 24) % NWORDS]);
+    bson_init(d);
+    BSON_APPEND_OID(d, "_id", &id);
+    BSON_APPEND_OID(d, "ownerId", owner);
+    BSON_APPEND_UTF8(d, "title", title);
+    BSON_APPEND_UTF8(d, "description", "A seeded video for benchmarks; it has no media files.");
+    BSON_APPEND_ARRAY_BEGIN(d, "tags", &tags);
+    for (t = 0; t < ntags; t++) {
+        bson_uint32_to_string(t, &k, key, sizeof(key));
+        BSON_APPEND_UTF8(&tags, k, words[(r >> (32 + 5 * t)) % NWORDS]);
+    }
+    bson_append_array_end(d, &tags);
+    BSON_APPEND_UTF8(d, "visibility", visibility);
+    BSON_APPEND_UTF8(d, "status", status);
+    BSON_APPEND_INT64(d, "size", (int64_t)(1000000 + next(s) % 500000000));
+    BSON_APPEND_UTF8(d, "source", "source.mp4");
+    BSON_APPEND_UTF8(d, "mimeType", "video/mp4");
+    BSON_APPEND_BOOL(d, "hls", false);
+    BSON_APPEND_BOOL(d, "thumbnail", false);
+    if (strcmp(status, "failed") == 0) {
+        BSON_APPEND_UTF8(d, "failureReason", "not a playable video");
+    }
+    BSON_APPEND_DATE_TIME(d, "createdAt", at);
+    BSON_APPEND_DATE_TIME(d, "updatedAt", at);
+}
+
+int
+ctl_seed(struct db *db, long users, long videos, uint64_t seed)
+{
+    struct arena *a = arena_new(MAX_REQ_ARENA);
+    mongoc_collection_t *uc = mongoc_database_get_collection(db_database(db), "users");
+    mongoc_collection_t *vc = mongoc_database_get_collection(db_database(db), "videos");
+    bson_oid_t *owners = NULL;
+    bson_t *docs = NULL;
+    long i, uins = 0, uskip = 0, vins = 0, vskip = 0;
+    uint64_t us = seed, vs = seed ^ 0x5eed5eed5eed5eedULL;
+    const char *hash;
+    size_t n = 0;
+    int rc = 1;
+
+    if (users < 1 || videos < 0) {
+        fprintf(stderr, "stremoractl: seed needs --users of at least 1\n");
+        goto out;
+    }
+    if (a == NULL || (docs = calloc(SEED_BATCH, sizeof(*docs))) == NULL ||
+        (owners = calloc((size_t)users, sizeof(*owners))) == NULL) {
+        fprintf(stderr, "stremoractl: out of memory\n");
+        goto out;
+    }
+    if ((hash = pwhash_hash(a, str_from(SEED_PASSWORD))) == NULL) {
+        fprintf(stderr, "stremoractl: cannot hash the seed password\n");
+        goto out;
+    }
+    for (i = 0; i < users; i++) {
+        user_doc(&docs[n++], &us, i, hash, &owners[i]);
+        if (n == SEED_BATCH) {
+            if (flush(uc, docs, n, &uins, &uskip) == -1) {
+                goto out;
+            }
+            n = 0;
+        }
+    }
+    if (n > 0 && flush(uc, docs, n, &uins, &uskip) == -1) {
+        goto out;
+    }
+    n = 0;
+    for (i = 0; i < videos; i++) {
+        video_doc(&docs[n++], &vs, i, &owners[next(&vs) % (uint64_t)users]);
+        if (n == SEED_BATCH) {
+            if (flush(vc, docs, n, &vins, &vskip) == -1) {
+                goto out;
+            }
+            n = 0;
+            if (isatty(fileno(stderr))) {
+                fprintf(stderr, "\r%ld/%ld videos", i + 1, videos);
+            }
+        }
+    }
+    if (n > 0 && flush(vc, docs, n, &vins, &vskip) == -1) {
+        goto out;
+    }
+    n = 0;
+    printf("seed %llu: users %ld inserted, %ld already there; videos %ld inserted, %ld already "
+           "there (password of every seeded user: %s)\n",
+           (unsigned long long)seed, uins, uskip, vins, vskip, SEED_PASSWORD);
+    rc = 0;
+out:
+    free(owners);
+    free(docs);
+    mongoc_collection_destroy(uc);
+    mongoc_collection_destroy(vc);
+    arena_free(a);
+    return rc;
+}
