@@ -322,7 +322,9 @@ hls_thumbnail_command(struct arena *a, const char *ffmpeg, double duration, int 
         arg(&av, "0:v:0");
     }
     arg(&av, "-vf");
-    arg(&av, "thumbnail=n=60,scale='min(1280,iw)':-2");
+    /* Scaled first, so that the 60 frames the filter holds are small ones. */
+    arg(&av, "scale=w='min(1280,iw)':h='min(1280,ih)':force_original_aspect_ratio=decrease:"
+             "force_divisible_by=2,thumbnail=n=60");
     arg(&av, "-frames:v");
     arg(&av, "1");
     arg(&av, "-q:v");

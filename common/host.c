@@ -271,6 +271,9 @@ host_touch(struct host *h, char kind, const char *id_hex)
 
     host_key(key, kind, id_hex);
     host_gen_bump(h, key);
+    if (kind == 'v') {
+        host_gen_bump(h, HOST_KEY_VIDEO_LISTS);
+    }
 }
 
 uint64_t
@@ -289,10 +292,6 @@ host_gen_bump(struct host *h, const char *key)
         return;
     }
     __atomic_add_fetch(&h->f->gen[str_hash(str_from(key)) % GEN_SLOTS], 1, __ATOMIC_RELEASE);
-    if (key[0] == 'v' && key[1] == ':') {
-        __atomic_add_fetch(&h->f->gen[str_hash(str_from(HOST_KEY_VIDEO_LISTS)) % GEN_SLOTS], 1,
-                           __ATOMIC_RELEASE);
-    }
 }
 
 int

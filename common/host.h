@@ -39,12 +39,12 @@ void host_close(struct host *h);
 /* Writes the key of an object: kind 'u' user, 'v' video, 'f' session family ('l' names a
  * cached list). Every cache of the host (the workers' LRUs) names objects so. */
 void host_key(char out[HOST_KEY_MAX], char kind, const char *id_hex);
-/* Bumps the generation of an object (kind, id_hex) after a write: a shortcut of the two. */
+/* Bumps the generation of an object (kind, id_hex) after a write: a shortcut of the two,
+ * which for a video ('v') bumps HOST_KEY_VIDEO_LISTS too (any list may show it). */
 void host_touch(struct host *h, char kind, const char *id_hex);
 /* Returns the generation of key's slot (0 if h is NULL). */
 uint64_t host_gen(const struct host *h, const char *key);
-/* Bumps key's slot: every worker's cache entry for a key in that slot becomes stale. A
- * video's key ('v') bumps HOST_KEY_VIDEO_LISTS too: any list may show that video. */
+/* Bumps key's slot: every worker's cache entry for a key in that slot becomes stale. */
 void host_gen_bump(struct host *h, const char *key);
 /* The generation of every cached video list (fcgi/videos.c): any video's change ends them. */
 #define HOST_KEY_VIDEO_LISTS "l:videos"

@@ -339,7 +339,7 @@ job_fail(struct arena *a, struct db *db, const struct job *j, const char *who, c
 }
 
 enum db_status
-job_release(struct arena *a, struct db *db, const struct job *j, const char *who)
+job_release(struct arena *a, struct db *db, const struct job *j, const char *who, int64_t delay_ms)
 {
     bson_t f = BSON_INITIALIZER, set = BSON_INITIALIZER, upd = BSON_INITIALIZER;
     char key[JOB_CLAIM_KEY + 1];
@@ -359,7 +359,7 @@ job_release(struct arena *a, struct db *db, const struct job *j, const char *who
     mine(&f, j, who);
     BSON_APPEND_UTF8(&set, "status", "queued");
     BSON_APPEND_INT32(&set, "attempts", j->attempts - 1);
-    BSON_APPEND_DATE_TIME(&set, "runAfter", db_now_ms());
+    BSON_APPEND_DATE_TIME(&set, "runAfter", db_now_ms() + delay_ms);
     BSON_APPEND_DATE_TIME(&set, "leaseExpires", 0);
     BSON_APPEND_UTF8(&set, "leaseOwner", "");
     BSON_APPEND_DOCUMENT(&upd, "$set", &set);

@@ -70,9 +70,10 @@ enum db_status job_done(struct arena *a, struct db *db, const struct job *j, con
  * hour), or failed for good when final, past max_attempts or past the deadline. */
 enum db_status job_fail(struct arena *a, struct db *db, const struct job *j, const char *who,
                         const char *error, bool final, int64_t backoff_ms);
-/* Gives the job back unfinished (the worker is stopping): due again at once, and this
- * attempt not counted. */
-enum db_status job_release(struct arena *a, struct db *db, const struct job *j, const char *who);
+/* Gives the job back unfinished (the worker is stopping, or a step the job could not
+ * help): due again after delay_ms, and this attempt not counted. */
+enum db_status job_release(struct arena *a, struct db *db, const struct job *j, const char *who,
+                           int64_t delay_ms);
 /* Counts jobs by status (queued, running, done, failed) into out[4]. */
 enum db_status job_count(struct arena *a, struct db *db, int64_t out[4]);
 /* Deletes done and failed jobs finished before before_ms, with their claims; *n gets how

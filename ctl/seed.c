@@ -1,12 +1,12 @@
 /*
  * seed.c - stremoractl seed: a reproducible data set for benchmarks and trials. The same
- * --seed gives the same documents, ids included (an ObjectId is the document's creation
- * second and eight bytes of a splitmix64 stream), so a second run inserts nothing new and
- * reports the duplicates it skipped. Users are seed<N> (email seed<N>@example.com, one
- * shared password: "seed-password"); videos belong to them at random, spread over the
- * year before SEED_EPOCH_MS, mostly public and ready, with tags from a small vocabulary
- * so that tag filters and searches find something. Videos have no media files: they are
- * for the lists and the database, not for playback.
+ * --seed gives the same documents, ids included (users are the same for every seed) (an ObjectId is
+ * the document's creation second and eight bytes of a splitmix64 stream), so a second run inserts
+ * nothing new and reports the duplicates it skipped. Users are seed<N> (email seed<N>@example.com,
+ * one shared password: "seed-password"); videos belong to them at random, spread over the year
+ * before SEED_EPOCH_MS, mostly public and ready, with tags from a small vocabulary so that tag
+ * filters and searches find something. Videos have no media files: they are for the lists and the
+ * database, not for playback.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,7 +185,9 @@ ctl_seed(struct db *db, long users, long videos, uint64_t seed)
     bson_oid_t *owners = NULL;
     bson_t *docs = NULL;
     long i, uins = 0, uskip = 0, vins = 0, vskip = 0;
-    uint64_t us = seed, vs = seed ^ 0x5eed5eed5eed5eedULL;
+    /* Users are the same whatever the seed (their names are), so that another seed's videos
+     * belong to users that exist. */
+    uint64_t us = 0x5eed5eed5eed5eedULL, vs = seed ^ 0x5eed5eed5eed5eedULL;
     const char *hash;
     size_t n = 0;
     int rc = 1;

@@ -20,7 +20,7 @@ cache_invalidate(struct request *r, char kind, const char *id_hex)
     char key[HOST_KEY_MAX];
 
     host_key(key, kind, id_hex);
-    host_gen_bump(r->app->host, key);
+    host_touch(r->app->host, kind, id_hex); /* a video's lists too */
     lru_del(r->app->cache, key);
 }
 

@@ -82,6 +82,18 @@ job_run_video_changed(struct job_run *r)
     }
 }
 
+void
+job_run_progress_changed(struct job_run *r)
+{
+    char hex[25], key[HOST_KEY_MAX];
+
+    if (r->job->has_video) {
+        bson_oid_to_string(&r->job->video_id, hex);
+        host_key(key, 'v', hex);
+        host_gen_bump(r->w->host, key);
+    }
+}
+
 bool
 job_run_heartbeat(struct job_run *r, const bson_t *progress)
 {
@@ -112,7 +124,9 @@ dispatch(struct job_run *r)
 
     if (strcmp(kind, JOB_PROCESS) == 0) {
         if (r->job->attempts > r->job->max_attempts) {
-            transcode_give_up(r);
+            if (transcode_give_up(r) == -1) { /* the video must not stay processing */
+                return job_run_fail(r, JOB_OUTCOME_DEFER, "recording the failure failed");
+            }
             return job_run_fail(r, JOB_OUTCOME_FAILED, "its worker stopped on every attempt");
         }
         return transcode_run(r);
@@ -152,7 +166,11 @@ again:
                       (int64_t)w->cfg.job_backoff_ms);
         break;
     case JOB_OUTCOME_RELEASE:
-        st = job_release(r->a, w->db, j, w->who);
+        st = job_release(r->a, w->db, j, w->who, 0);
+        break;
+    case JOB_OUTCOME_DEFER:
+        log_ev(LOG_INFO, "job_deferred", "%s %s: %s", j->kind, j->id_hex, r->error);
+        st = job_release(r->a, w->db, j, w->who, (int64_t)w->cfg.job_backoff_ms);
         break;
     case JOB_OUTCOME_LOST:
         log_ev(LOG_WARN, "job_lost", "%s %s: lease lost; another worker has it", j->kind,

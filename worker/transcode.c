@@ -89,7 +89,7 @@ on_tick(void *ctx)
             c->cancelled = true;
             return 1;
         }
-        job_run_video_changed(r);
+        job_run_progress_changed(r);
         c->written = c->percent;
         c->written_ms = now;
     }
@@ -177,10 +177,11 @@ fail_video(struct job_run *r, const char *reason)
     return announce(r, "video.failed", &v);
 }
 
-void
+int
 transcode_give_up(struct job_run *r)
 {
-    fail_video(r, "Processing stopped on every attempt; the file may be too large or damaged");
+    return fail_video(r,
+                      "Processing stopped on every attempt; the file may be too large or damaged");
 }
 
 /* Every TICK_MS while ffprobe runs: the lease and a shutdown. */
@@ -215,6 +216,9 @@ probe_stage(struct job_run *r, const char *src, struct probe *p, bool *bad)
         }
         return job_run_fail(r, JOB_OUTCOME_FAILED, "%s", why);
     default:
+        if (worker_stopping) { /* ffprobe got the service's stop signal too */
+            return JOB_OUTCOME_RELEASE;
+        }
         return job_run_fail(r, JOB_OUTCOME_RETRY, "%s", why);
     }
 }
@@ -379,9 +383,12 @@ transcode_run(struct job_run *r)
 
     /* The last attempt failed, whatever the step: the video fails for good (if that cannot
      * be recorded now, the job's give-up after its attempts does it). */
-    if (o == JOB_OUTCOME_RETRY && r->job->attempts >= r->job->max_attempts &&
-        fail_video(r, "Processing failed; the file may be damaged") == 0) {
-        return JOB_OUTCOME_FAILED;
+    if (o == JOB_OUTCOME_RETRY && r->job->attempts >= r->job->max_attempts) {
+        /* Failing the video may not work now (the database): then the job comes back with
+         * its last attempt again, so that the video never stays processing for ever. */
+        return fail_video(r, "Processing failed; the file may be damaged") == 0
+                   ? JOB_OUTCOME_FAILED
+                   : job_run_fail(r, JOB_OUTCOME_DEFER, "recording the failure failed");
     }
     return o;
 }

@@ -42,6 +42,8 @@ enum job_outcome {
     JOB_OUTCOME_RETRY,   /* failed for now: again after a backoff */
     JOB_OUTCOME_FAILED,  /* failed for good */
     JOB_OUTCOME_RELEASE, /* stopped unfinished (shutdown): give it back */
+    JOB_OUTCOME_DEFER,   /* not done, through no fault of the job's: again after a backoff,
+                          * the attempt not counted (the database away at its last step) */
     JOB_OUTCOME_LOST,    /* the lease was lost: someone else has it now */
 };
 
@@ -56,8 +58,11 @@ struct job_run {
 /* Sets r->error from fmt and returns outcome. */
 enum job_outcome job_run_fail(struct job_run *r, enum job_outcome outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Tells every cache of this host that the job's video changed (after each write to it). */
+/* Tells every cache of this host that the job's video changed (after each write to it):
+ * the video and every cached list. */
 void job_run_video_changed(struct job_run *r);
+/* The same after a progress write: the video only (lists show progress as of their TTL). */
+void job_run_progress_changed(struct job_run *r);
 /* Extends r's lease, with progress $set (may be NULL). False when the lease is lost.
  * Empties w->tick first: what it held is gone. */
 bool job_run_heartbeat(struct job_run *r, const bson_t *progress);
@@ -72,7 +77,7 @@ bool job_run_heartbeat_due(struct job_run *r, int64_t *last_ms);
 /* transcode.c */
 enum job_outcome transcode_run(struct job_run *r);
 /* Called when a process job is claimed past its attempts (its worker died each time). */
-void transcode_give_up(struct job_run *r);
+int transcode_give_up(struct job_run *r);
 
 /* cleanup.c */
 enum job_outcome cleanup_run(struct job_run *r);
