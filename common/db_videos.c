@@ -403,56 +403,67 @@ db_videos_list(struct arena *a, struct db *db, const struct video_query *q, stru
     return st;
 }
 
+/* The stale uploads' sweep, for each one found. */
+struct stale {
+    struct arena *a;
+    struct db *db;
+    int64_t before_ms;
+    void (*gone)(void *ctx, const char *id_hex);
+    void *ctx;
+};
+
+/* {_id?, status: uploading, updatedAt < before}: stale uploads, or that one if still so. */
+static void
+stale_filter(bson_t *f, const bson_oid_t *id, int64_t before_ms)
+{
+    bson_t cmp;
+
+    if (id != NULL) {
+        BSON_APPEND_OID(f, "_id", id);
+    }
+    BSON_APPEND_UTF8(f, "status", "uploading");
+    BSON_APPEND_DOCUMENT_BEGIN(f, "updatedAt", &cmp);
+    BSON_APPEND_DATE_TIME(&cmp, "$lt", before_ms);
+    bson_append_document_end(f, &cmp);
+}
+
+static int
+delete_stale_one(void *ctx, const bson_t *doc)
+{
+    struct stale *s = ctx;
+    bson_t del = BSON_INITIALIZER;
+    bson_oid_t id;
+    int64_t deleted = 0;
+    char hex[25];
+
+    if (db_get_oid(doc, "_id", &id) == -1) {
+        return 0;
+    }
+    /* Only if it is still stale: an upload that refreshed or committed meanwhile stays. */
+    stale_filter(&del, &id, s->before_ms);
+    if (db_write(s->a, s->db, "videos", DB_DELETE_ONE, &del, NULL, &deleted) == DB_OK &&
+        deleted == 1) {
+        bson_oid_to_string(&id, hex);
+        s->gone(s->ctx, hex);
+    }
+    bson_destroy(&del);
+    return 0;
+}
+
 enum db_status
 db_videos_delete_stale(struct arena *a, struct db *db, int64_t before_ms,
                        void (*gone)(void *ctx, const char *id_hex), void *ctx)
 {
-    enum db_status cst;
-    mongoc_collection_t *c = db_coll(a, db, "videos", &cst);
-    bson_t f = BSON_INITIALIZER, del, opts = BSON_INITIALIZER, cmp, sort;
-    mongoc_cursor_t *cur;
-    const bson_t *doc;
-    bson_error_t e;
-    enum db_status st = DB_OK;
-    int64_t deleted;
+    bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort;
+    struct stale s = {a, db, before_ms, gone, ctx};
+    enum db_status st;
 
-    if (c == NULL) {
-        return cst;
-    }
-    BSON_APPEND_UTF8(&f, "status", "uploading");
-    BSON_APPEND_DOCUMENT_BEGIN(&f, "updatedAt", &cmp);
-    BSON_APPEND_DATE_TIME(&cmp, "$lt", before_ms);
-    bson_append_document_end(&f, &cmp);
+    stale_filter(&f, NULL, before_ms);
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
     BSON_APPEND_INT32(&sort, "status", 1);
     BSON_APPEND_INT32(&sort, "updatedAt", 1);
     bson_append_document_end(&opts, &sort);
-    cur = mongoc_collection_find_with_opts(c, &f, &opts, NULL);
-    while (mongoc_cursor_next(cur, &doc)) {
-        bson_oid_t id;
-        char hex[25];
-
-        if (db_get_oid(doc, "_id", &id) == -1) {
-            continue;
-        }
-        /* Only if it is still stale: an upload that refreshed or committed meanwhile stays. */
-        bson_init(&del);
-        BSON_APPEND_OID(&del, "_id", &id);
-        BSON_APPEND_UTF8(&del, "status", "uploading");
-        BSON_APPEND_DOCUMENT_BEGIN(&del, "updatedAt", &cmp);
-        BSON_APPEND_DATE_TIME(&cmp, "$lt", before_ms);
-        bson_append_document_end(&del, &cmp);
-        if (db_write(a, db, "videos", DB_DELETE_ONE, &del, NULL, &deleted) == DB_OK &&
-            deleted == 1) {
-            bson_oid_to_string(&id, hex);
-            gone(ctx, hex);
-        }
-        bson_destroy(&del);
-    }
-    if (mongoc_cursor_error(cur, &e)) {
-        st = db_status_of(&e, "videos.sweep");
-    }
-    mongoc_cursor_destroy(cur);
+    st = db_find_each(a, db, "videos", &f, &opts, delete_stale_one, &s);
     bson_destroy(&f);
     bson_destroy(&opts);
     return st;

@@ -163,6 +163,45 @@ argv_init(struct argv *av, struct arena *a, size_t cap)
     return (av->v = arena_calloc(a, cap, sizeof(char *))) != NULL;
 }
 
+/* Appends each of the strings given, up to a NULL. */
+static void lits(struct argv *av, ...) __attribute__((sentinel));
+
+static void
+lits(struct argv *av, ...)
+{
+    const char *s;
+    va_list ap;
+
+    va_start(ap, av);
+    while ((s = va_arg(ap, const char *)) != NULL) {
+        arg(av, "%s", s);
+    }
+    va_end(ap);
+}
+
+/* Starts an ffmpeg command line with what every one of ours has. */
+static bool
+ffmpeg_begin(struct argv *av, struct arena *a, size_t cap, const char *ffmpeg)
+{
+    if (!argv_init(av, a, cap)) {
+        return false;
+    }
+    arg(av, "%s", ffmpeg);
+    lits(av, "-hide_banner", "-nostdin", "-loglevel", "error", NULL);
+    return true;
+}
+
+/* Appends the input stream index of the source, or the first of its type ("v" or "a"). */
+static void
+stream_arg(struct argv *av, int index, const char *type)
+{
+    if (index >= 0) {
+        arg(av, "0:%d", index);
+    } else {
+        arg(av, "0:%s:0", type);
+    }
+}
+
 /* The filter graph: the frame rate once, then each rung scaled from the one above and
  * split into its encoder and the next scaler. */
 static char *
@@ -204,21 +243,10 @@ hls_command(struct arena *a, const char *ffmpeg, const struct hls_ladder *l, con
     struct argv av;
     size_t i, n = 0;
 
-    if (g == NULL || !argv_init(&av, a, 64 + 40 * l->n)) {
+    if (g == NULL || !ffmpeg_begin(&av, a, 64 + 40 * l->n, ffmpeg)) {
         return NULL;
     }
-    arg(&av, "%s", ffmpeg);
-    arg(&av, "-hide_banner");
-    arg(&av, "-nostdin");
-    arg(&av, "-loglevel");
-    arg(&av, "error");
-    arg(&av, "-progress");
-    arg(&av, "pipe:1");
-    arg(&av, "-nostats");
-    arg(&av, "-i");
-    arg(&av, "%s", src);
-    arg(&av, "-filter_complex");
-    arg(&av, "%s", g);
+    lits(&av, "-progress", "pipe:1", "-nostats", "-i", src, "-filter_complex", g, NULL);
     for (i = 0; i < l->n; i++) {
         const struct hls_rung *r = &l->rungs[i];
 
@@ -252,11 +280,7 @@ hls_command(struct arena *a, const char *ffmpeg, const struct hls_ladder *l, con
         arg(&av, "expr:gte(t,n_forced*%d)", HLS_GOP_SECS);
         if (l->audio) {
             arg(&av, "-map");
-            if (l->audio_stream >= 0) {
-                arg(&av, "0:%d", l->audio_stream);
-            } else {
-                arg(&av, "0:a:0");
-            }
+            stream_arg(&av, l->audio_stream, "a");
             arg(&av, "-c:a:%zu", i);
             arg(&av, "aac");
             arg(&av, "-b:a:%zu", i);
@@ -277,17 +301,10 @@ hls_command(struct arena *a, const char *ffmpeg, const struct hls_ladder *l, con
     if (n >= sizeof(map)) {
         return NULL;
     }
-    arg(&av, "-f");
-    arg(&av, "hls");
-    arg(&av, "-hls_time");
+    lits(&av, "-f", "hls", "-hls_time", NULL);
     arg(&av, "%d", HLS_SEGMENT_SECS);
-    arg(&av, "-hls_playlist_type");
-    arg(&av, "vod");
-    arg(&av, "-hls_flags");
-    arg(&av, "independent_segments");
-    arg(&av, "-hls_segment_type");
-    arg(&av, "mpegts");
-    arg(&av, "-hls_segment_filename");
+    lits(&av, "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
+         "-hls_segment_type", "mpegts", "-hls_segment_filename", NULL);
     arg(&av, "%s/%%v/seg_%%05d.ts", out_dir);
     arg(&av, "-var_stream_map");
     arg(&av, "%s", map);
@@ -301,36 +318,20 @@ hls_thumbnail_command(struct arena *a, const char *ffmpeg, double duration, int 
 {
     struct argv av;
 
-    if (!argv_init(&av, a, 32)) {
+    if (!ffmpeg_begin(&av, a, 32, ffmpeg)) {
         return NULL;
     }
-    arg(&av, "%s", ffmpeg);
-    arg(&av, "-hide_banner");
-    arg(&av, "-nostdin");
-    arg(&av, "-loglevel");
-    arg(&av, "error");
     /* Past the opening (often black or a fade), then the most representative of the next
      * frames (the thumbnail filter picks the one nearest the batch's average). */
     arg(&av, "-ss");
     arg(&av, "%.3f", duration > 0 ? duration / 10 : 0.0);
-    arg(&av, "-i");
-    arg(&av, "%s", src);
-    arg(&av, "-map");
-    if (video_stream >= 0) {
-        arg(&av, "0:%d", video_stream);
-    } else {
-        arg(&av, "0:v:0");
-    }
-    arg(&av, "-vf");
+    lits(&av, "-i", src, "-map", NULL);
+    stream_arg(&av, video_stream, "v");
     /* Scaled first, so that the 60 frames the filter holds are small ones. */
-    arg(&av, "scale=w='min(1280,iw)':h='min(1280,ih)':force_original_aspect_ratio=decrease:"
-             "force_divisible_by=2,thumbnail=n=60");
-    arg(&av, "-frames:v");
-    arg(&av, "1");
-    arg(&av, "-q:v");
-    arg(&av, "3");
-    arg(&av, "-y");
-    arg(&av, "%s", out);
+    lits(&av, "-vf",
+         "scale=w='min(1280,iw)':h='min(1280,ih)':force_original_aspect_ratio=decrease:"
+         "force_divisible_by=2,thumbnail=n=60",
+         "-frames:v", "1", "-q:v", "3", "-y", out, NULL);
     return av.full ? NULL : av.v;
 }
 

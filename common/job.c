@@ -92,21 +92,30 @@ job_enqueue(struct arena *a, struct db *db, const struct job_spec *spec)
 
 /* Up to JOB_CANDIDATES jobs with status st and field (runAfter or leaseExpires) at most
  * until, oldest first, into out (room for JOB_CANDIDATES); *n gets how many. */
+/* The candidates being gathered. */
+struct gather {
+    struct arena *a;
+    struct job *out;
+    size_t n;
+};
+
+static int
+gather_one(void *ctx, const bson_t *doc)
+{
+    struct gather *g = ctx;
+
+    from_bson(g->a, doc, &g->out[g->n++]);
+    return g->n == JOB_CANDIDATES;
+}
+
 static enum db_status
 candidates(struct arena *a, struct db *db, const char *st, const char *field, int64_t until,
            struct job *out, size_t *n)
 {
-    enum db_status rc;
-    mongoc_collection_t *c = db_coll(a, db, "jobs", &rc);
     bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort, cmp;
-    mongoc_cursor_t *cur;
-    const bson_t *doc;
-    bson_error_t e;
+    struct gather g = {a, out, 0};
+    enum db_status rc;
 
-    *n = 0;
-    if (c == NULL) {
-        return rc;
-    }
     BSON_APPEND_UTF8(&f, "status", st);
     BSON_APPEND_DOCUMENT_BEGIN(&f, field, &cmp);
     BSON_APPEND_DATE_TIME(&cmp, "$lte", until);
@@ -116,12 +125,8 @@ candidates(struct arena *a, struct db *db, const char *st, const char *field, in
     BSON_APPEND_INT32(&sort, field, 1);
     bson_append_document_end(&opts, &sort);
     BSON_APPEND_INT64(&opts, "limit", JOB_CANDIDATES);
-    cur = mongoc_collection_find_with_opts(c, &f, &opts, NULL);
-    while (*n < JOB_CANDIDATES && mongoc_cursor_next(cur, &doc)) {
-        from_bson(a, doc, &out[(*n)++]);
-    }
-    rc = mongoc_cursor_error(cur, &e) ? db_status_of(&e, "jobs.find") : DB_OK;
-    mongoc_cursor_destroy(cur);
+    rc = db_find_each(a, db, "jobs", &f, &opts, gather_one, &g);
+    *n = g.n;
     bson_destroy(&f);
     bson_destroy(&opts);
     return rc;

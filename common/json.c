@@ -576,6 +576,27 @@ js_add_bool(struct json_object *o, const char *key, bool v)
 }
 
 int
+js_add_strs(struct json_object *o, const char *key, char *const *vals, size_t n)
+{
+    struct json_object *arr = json_object_new_array();
+    size_t i;
+
+    if (arr == NULL) {
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        struct json_object *s = json_object_new_string(vals[i]);
+
+        if (s == NULL || json_object_array_add(arr, s) != 0) {
+            json_object_put(s);
+            json_object_put(arr);
+            return -1;
+        }
+    }
+    return add(o, key, arr);
+}
+
+int
 js_add_obj(struct json_object *o, const char *key, struct json_object *child)
 {
     if (child == NULL || child == o) {

@@ -79,6 +79,8 @@ int js_add_str(struct json_object *o, const char *key, const char *val);
 int js_add_strn(struct json_object *o, const char *key, struct str val);
 int js_add_int(struct json_object *o, const char *key, int64_t v);
 int js_add_bool(struct json_object *o, const char *key, bool v);
+/* Sets o[key] to an array of copies of vals[0..n). */
+int js_add_strs(struct json_object *o, const char *key, char *const *vals, size_t n);
 /* Adds child by taking a new reference, so child may be owned by an arena as well. Returns -1
  * and adds nothing if child is NULL (a builder failed) or child == o. */
 int js_add_obj(struct json_object *o, const char *key, struct json_object *child);

@@ -59,15 +59,11 @@ add_media(struct json_object *o, const struct video *v)
 struct json_object *
 video_json(struct arena *a, const struct video *v)
 {
-    struct json_object *o = js_new_object(a), *tags, *links;
+    struct json_object *o = js_new_object(a), *links;
     char created[32], updated[32], *self, *playback;
-    size_t i;
 
-    if (o == NULL || (tags = json_object_new_array()) == NULL) {
+    if (o == NULL) {
         return NULL;
-    }
-    for (i = 0; i < v->ntags; i++) {
-        json_object_array_add(tags, json_object_new_string(v->tags[i]));
     }
     db_time_format(v->created_at, created);
     db_time_format(v->updated_at, updated);
@@ -75,7 +71,7 @@ video_json(struct arena *a, const struct video *v)
     js_add_str(o, "ownerId", v->owner_hex);
     js_add_str(o, "title", v->title);
     js_add_str(o, "description", v->description);
-    json_object_object_add(o, "tags", tags);
+    js_add_strs(o, "tags", v->tags, v->ntags);
     js_add_str(o, "visibility", v->visibility);
     js_add_str(o, "status", v->status);
     js_add_int(o, "size", v->size);

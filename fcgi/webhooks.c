@@ -35,20 +35,16 @@ static const char *const event_names[WEBHOOK_EVENTS] = {"video.uploaded", "video
 static struct json_object *
 hook_json(struct arena *a, const struct hook *h, bool with_secret)
 {
-    struct json_object *o = js_new_object(a), *events;
+    struct json_object *o = js_new_object(a);
     char created[32];
-    size_t i;
 
-    if (o == NULL || (events = json_object_new_array()) == NULL) {
+    if (o == NULL) {
         return NULL;
-    }
-    for (i = 0; i < h->nevents; i++) {
-        json_object_array_add(events, json_object_new_string(h->events[i]));
     }
     db_time_format(h->created_at, created);
     js_add_str(o, "id", h->id_hex);
     js_add_str(o, "url", h->url);
-    json_object_object_add(o, "events", events);
+    js_add_strs(o, "events", h->events, h->nevents);
     js_add_str(o, "createdAt", created);
     if (with_secret) {
         js_add_str(o, "secret", h->secret);

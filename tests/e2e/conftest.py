@@ -250,7 +250,8 @@ def openapi_spec():
         return yaml.safe_load(f)
 
 
-def _resolve(spec, obj):
+def resolve_ref(spec, obj):
+    """obj with every $ref into spec followed."""
     while isinstance(obj, dict) and "$ref" in obj:
         node = spec
         for part in obj["$ref"].lstrip("#/").split("/"):
@@ -263,11 +264,11 @@ def _codes_in_schema(spec, schema):
     """The codes a schema admits in its `code` member, or None when it does not restrict it.
     allOf intersects (so Problem's full list narrowed by an operation's enum gives the latter);
     oneOf and anyOf unite."""
-    schema = _resolve(spec, schema)
+    schema = resolve_ref(spec, schema)
     if not isinstance(schema, dict):
         return None
     found = []
-    code = _resolve(spec, schema.get("properties", {}).get("code"))
+    code = resolve_ref(spec, schema.get("properties", {}).get("code"))
     if isinstance(code, dict):
         if "enum" in code:
             found.append(set(code["enum"]))
@@ -289,7 +290,7 @@ def _codes_in_schema(spec, schema):
 
 def problem_codes(spec, response):
     """The problem codes a response object of the spec lists."""
-    response = _resolve(spec, response)
+    response = resolve_ref(spec, response)
     content = (response or {}).get("content", {})
     media = content.get("application/problem+json")
     if not media:

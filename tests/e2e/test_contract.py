@@ -59,6 +59,7 @@ from conftest import (
     multipart_bytes,
     new_boundary,
     openapi_spec,
+    resolve_ref,
     problem_codes,
     raw_request,
     upload,
@@ -110,13 +111,7 @@ BREAKERS = ["\x00", "\x01", "\x1b", "\x7f", "\x85", "\x9b", "\u202e", "\u200b", 
 
 
 def deref(obj):
-    spec = openapi_spec()
-    while isinstance(obj, dict) and "$ref" in obj:
-        node = spec
-        for part in obj["$ref"].lstrip("#/").split("/"):
-            node = node[part]
-        obj = node
-    return obj
+    return resolve_ref(openapi_spec(), obj)
 
 
 @functools.lru_cache(maxsize=1)

@@ -180,27 +180,51 @@ test_storage_work_and_tmp(void **state)
     assert_int_equal(storage_delete_video(s, VID), STORAGE_OK);
 }
 
+/* In a child process: the media root becomes a private tmpfs mounted with opts, and *out a
+ * storage on it. Returns 0, 77 when mounting is not allowed here (the test is skipped), or
+ * 1 if the storage cannot be made. */
+static int
+storage_on_tmpfs(const char *opts, struct storage **out)
+{
+    struct config c = {0};
+    char err[256];
+
+    if (unshare(CLONE_NEWNS) == -1 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+        mount("tmpfs", root, "tmpfs", 0, opts) == -1) {
+        return 77;
+    }
+    snprintf(c.media_root, sizeof(c.media_root), "%s", root);
+    return (*out = storage_new(&c, err, sizeof(err))) == NULL ? 1 : 0;
+}
+
+/* Aborts u and checks it left nothing: 0, or 3. */
+static int
+abort_leaves_nothing(struct storage *s, struct storage_upload *u)
+{
+    storage_upload_abort(u);
+    if (count_files("tmp") != 0 || count_files("videos") != 0) {
+        return 3;
+    }
+    storage_free(s);
+    return 0;
+}
+
 /* A full disk: in a child with its own mount namespace, the media root becomes a 256 KiB
  * tmpfs. Writing past it must say STORAGE_FULL, and aborting must leave nothing. Skipped
  * where mounting is not allowed. */
 static int
 full_disk_child(void)
 {
-    struct config c = {0};
     struct storage *s;
     struct storage_upload u;
     static char chunk[64 * 1024];
     enum storage_status st = STORAGE_OK;
-    char err[256];
-    int i;
+    int i, rc;
 
-    if (unshare(CLONE_NEWNS) == -1 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
-        mount("tmpfs", root, "tmpfs", 0, "size=256k") == -1) {
-        return 77; /* skip */
+    if ((rc = storage_on_tmpfs("size=256k", &s)) != 0) {
+        return rc;
     }
-    snprintf(c.media_root, sizeof(c.media_root), "%s", root);
-    if ((s = storage_new(&c, err, sizeof(err))) == NULL ||
-        storage_upload_begin(s, VID, &u) != STORAGE_OK) {
+    if (storage_upload_begin(s, VID, &u) != STORAGE_OK) {
         return 1;
     }
     for (i = 0; i < 16 && st == STORAGE_OK; i++) {
@@ -209,12 +233,7 @@ full_disk_child(void)
     if (st != STORAGE_FULL) {
         return 2;
     }
-    storage_upload_abort(&u);
-    if (count_files("tmp") != 0 || count_files("videos") != 0) {
-        return 3;
-    }
-    storage_free(s);
-    return 0;
+    return abort_leaves_nothing(s, &u);
 }
 
 /* Runs fn in a child process (its own mount namespace may change); fn's exit status 77
@@ -250,30 +269,21 @@ test_storage_upload_write_full_disk(void **state)
 static int
 full_inodes_child(void)
 {
-    struct config c = {0};
     struct storage *s;
     struct storage_upload u;
-    char err[256];
+    int rc;
 
-    if (unshare(CLONE_NEWNS) == -1 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
-        mount("tmpfs", root, "tmpfs", 0, "size=1m,nr_inodes=4") == -1) {
-        return 77; /* skip */
+    if ((rc = storage_on_tmpfs("size=1m,nr_inodes=4", &s)) != 0) {
+        return rc;
     }
-    snprintf(c.media_root, sizeof(c.media_root), "%s", root);
-    if ((s = storage_new(&c, err, sizeof(err))) == NULL ||
-        storage_upload_begin(s, VID, &u) != STORAGE_OK ||
+    if (storage_upload_begin(s, VID, &u) != STORAGE_OK ||
         storage_upload_write(&u, "0123456789", 10) != STORAGE_OK) {
         return 1;
     }
     if (storage_upload_commit(&u, "source.mp4") != STORAGE_FULL) {
         return 2;
     }
-    storage_upload_abort(&u);
-    if (count_files("tmp") != 0 || count_files("videos") != 0) {
-        return 3;
-    }
-    storage_free(s);
-    return 0;
+    return abort_leaves_nothing(s, &u);
 }
 
 static void
