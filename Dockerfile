@@ -6,8 +6,10 @@
 #   base     debian:bookworm-slim + what a server runs (deploy/install-deps --runtime)
 #   build    base + the C toolchain and -dev packages; builds stremora-fcgi, stremora-worker
 #            and stremoractl
-#   files    picks the data files out of the build context (web/ is optional)
-#   runtime  base + binaries + schemas + web UI + nginx config; runs as user stremora
+#   web      the browser app: web/ with hashed asset names (tools/webbuild), from the npm
+#            packages web/package-lock.json pins (nothing of Node reaches the final image)
+#   files    picks the data files out of the build context
+#   runtime  base + binaries + schemas + web app + nginx config; runs as user stremora
 
 FROM debian:bookworm-slim AS base
 COPY deploy/install-deps /tmp/install-deps
@@ -24,14 +26,22 @@ COPY ctl/ ctl/
 COPY worker/ worker/
 RUN make -j"$(nproc)" build/stremora-fcgi build/stremora-worker build/stremoractl
 
-# The whole context, so that a folder that does not exist yet (web/) costs nothing; only
-# /out reaches the final image.
+FROM debian:bookworm-slim AS web
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends nodejs npm ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY web/package.json web/package-lock.json web/
+RUN cd web && npm ci --omit=dev --no-audit --no-fund --loglevel=error
+COPY web/*.html web/*.js web/*.css web/*.svg web/
+COPY tools/webbuild tools/
+RUN mkdir -p build && tools/webbuild /out/web
+
+# The whole context; only /out reaches the final image.
 FROM debian:bookworm-slim AS files
 COPY . /ctx
 RUN set -eu; \
-    mkdir -p /out/opt/stremora/web /out/etc/nginx/stremora; \
+    mkdir -p /out/opt/stremora /out/etc/nginx/stremora; \
     cp -R /ctx/sql-free-schemas /out/opt/stremora/; \
-    if [ -d /ctx/web ]; then cp -R /ctx/web/. /out/opt/stremora/web/; fi; \
     cp /ctx/nginx-conf/stremora.conf /out/etc/nginx/stremora/; \
     cp -R /ctx/nginx-conf/snippets /out/etc/nginx/stremora/; \
     sed -e 's|@SNIPPETS@|/etc/nginx/stremora/snippets|g' -e 's|@MEDIA@|/var/lib/stremora/media|g' \
@@ -47,13 +57,15 @@ RUN set -eu; \
     useradd --uid 10001 --gid stremora --home-dir /var/lib/stremora --no-create-home \
         --shell /usr/sbin/nologin stremora; \
     install -d -o stremora -g stremora -m 0750 /var/lib/stremora /var/lib/stremora/media \
-        /var/lib/stremora/media/tmp /var/lib/stremora/media/videos /run/stremora; \
+        /var/lib/stremora/media/tmp /var/lib/stremora/media/videos \
+        /var/lib/stremora/media/uploads /run/stremora; \
     install -d -m 0755 /opt/stremora/bin /etc/stremora/tls /var/www/acme; \
     ln -sf /dev/stdout /var/log/nginx/stremora-access.log; \
     ln -sf /dev/stderr /var/log/nginx/stremora-error.log
 COPY --from=build /src/build/stremora-fcgi /src/build/stremora-worker /src/build/stremoractl \
     /opt/stremora/bin/
 COPY --from=files /out/opt/stremora/ /opt/stremora/
+COPY --from=web /out/web/ /opt/stremora/web/
 COPY --from=files /out/etc/nginx/stremora/ /etc/nginx/stremora/
 
 ENV PATH=/opt/stremora/bin:$PATH \

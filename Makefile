@@ -31,11 +31,12 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 HEADERS    := $(wildcard common/*.h)
 
-.PHONY: all deps run stop test unit e2e fuzz fuzz-short bench check-asan fmt check-fmt \
+.PHONY: all web deps run stop test unit e2e fuzz fuzz-short bench check-asan fmt check-fmt \
         check-headers clean
 .DELETE_ON_ERROR:
 
-all: $(B)/stremora-fcgi $(B)/stremora-worker $(B)/stremoractl $(B)/bench-floor $(B)/bench-ladder
+all: $(B)/stremora-fcgi $(B)/stremora-worker $(B)/stremoractl $(B)/bench-floor $(B)/bench-ladder \
+     $(B)/web/index.html
 
 deps:
 	@deploy/install-deps
@@ -63,6 +64,13 @@ $(B)/stremora-worker: $(WORKER_OBJ) $(B)/libcommon.a
 
 $(B)/stremoractl: $(CTL_OBJ) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The browser app: web/ with hashed asset names (tools/webbuild), served by nginx.
+web: $(B)/web/index.html
+$(B)/web/index.html: $(wildcard web/*.html web/*.js web/*.css web/*.svg) web/package.json \
+                     tools/webbuild
+	@echo "  WEB $(B)/web"
+	@tools/webbuild $(B)/web
 
 $(B)/bench-floor: tests/bench/floor.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi

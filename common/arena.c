@@ -64,8 +64,8 @@ arena_new(size_t cap)
     return a;
 }
 
-static void
-run_cleanups(struct arena *a)
+void
+arena_run_deferred(struct arena *a)
 {
     struct cleanup *c = a->cleanups;
 
@@ -80,7 +80,7 @@ arena_reset(struct arena *a)
 {
     struct block *b, *next;
 
-    run_cleanups(a);
+    arena_run_deferred(a);
     for (b = a->head; b->next != NULL; b = next) {
         next = b->next;
         free(b);

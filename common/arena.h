@@ -35,6 +35,8 @@ char *arena_vsprintf(struct arena *a, const char *fmt, va_list ap)
 /* Registers fn(p) to run when the arena is reset or freed. Returns 0, or -1 (fn has not
  * run: the caller releases p itself). */
 int arena_defer(struct arena *a, arena_cleanup_fn fn, void *p);
+/* Runs (newest first) and forgets what arena_defer registered, keeping the memory. */
+void arena_run_deferred(struct arena *a);
 
 /* Bytes handed out since the last reset. */
 size_t arena_used(const struct arena *a);

@@ -65,6 +65,13 @@
 #define MAX_QUERY_Q         100  /* characters of a search text */
 #define MAX_CURSOR          64   /* bytes of a list cursor */
 
+/* Resumable uploads (tus) */
+#define MAX_TUS_CHUNK    (16u << 20) /* bytes of one PATCH (nginx's limit for the location too) */
+#define MAX_TUS_METADATA 8192        /* bytes of an Upload-Metadata header */
+#define MAX_TUS_PAIRS    16          /* key/value pairs in Upload-Metadata */
+#define MAX_TUS_KEY      32          /* bytes of one metadata key */
+#define MAX_TUS_FILENAME 255         /* bytes of the filename metadata */
+
 /* Webhooks */
 #define MAX_WEBHOOKS    20   /* webhooks of one user */
 #define MAX_WEBHOOK_URL 2048 /* bytes of a webhook's URL */

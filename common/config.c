@@ -34,6 +34,7 @@ static const struct num_var num_vars[] = {
     {"STREMORA_MAX_UPLOADS", offsetof(struct config, max_uploads), 3, 1, HOST_UPLOAD_SLOTS},
     {"STREMORA_REQUEST_TIMEOUT", offsetof(struct config, request_timeout), 30, 1, 86400},
     {"STREMORA_UPLOAD_STALE", offsetof(struct config, upload_stale), 3600, 3, 30 * 86400},
+    {"STREMORA_UPLOAD_EXPIRY", offsetof(struct config, upload_expiry), 86400, 5, 30 * 86400},
     {"STREMORA_JOB_ATTEMPTS", offsetof(struct config, job_attempts), 3, 1, 100},
     {"STREMORA_JOB_LEASE", offsetof(struct config, job_lease), 60, 2, 3600},
     {"STREMORA_JOB_BACKOFF_MS", offsetof(struct config, job_backoff_ms), 30000, 10, 3600000},

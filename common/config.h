@@ -32,6 +32,8 @@ struct config {
     uint64_t max_uploads;           /* STREMORA_MAX_UPLOADS: read at once on one host */
     uint64_t request_timeout;       /* STREMORA_REQUEST_TIMEOUT: seconds before the watchdog */
     uint64_t upload_stale;          /* STREMORA_UPLOAD_STALE: seconds an upload may go quiet */
+    uint64_t upload_expiry;         /* STREMORA_UPLOAD_EXPIRY: seconds a resumable upload lives
+                                       after its last PATCH */
     uint64_t job_attempts;          /* STREMORA_JOB_ATTEMPTS: tries of a processing job */
     uint64_t job_lease;             /* STREMORA_JOB_LEASE: seconds a claim holds unrenewed */
     uint64_t job_backoff_ms;        /* STREMORA_JOB_BACKOFF_MS: first wait before a retry */

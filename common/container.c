@@ -100,6 +100,19 @@ container_ext(enum container c)
     return (size_t)c < sizeof(ext) / sizeof(ext[0]) ? ext[c] : NULL;
 }
 
+enum container
+container_from_ext(const char *ext)
+{
+    enum container c;
+
+    for (c = CONTAINER_MP4; ext != NULL && container_ext(c) != NULL; c++) {
+        if (strcmp(container_ext(c), ext) == 0) {
+            return c;
+        }
+    }
+    return CONTAINER_UNKNOWN;
+}
+
 const char *
 container_mime(enum container c)
 {

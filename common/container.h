@@ -27,6 +27,9 @@ enum container {
 enum container container_sniff(const unsigned char *p, size_t n);
 /* Returns the file extension for c ("mp4", "mkv", ...), or NULL for CONTAINER_UNKNOWN. */
 const char *container_ext(enum container c);
+/* Returns the container whose extension container_ext gives as ext (CONTAINER_UNKNOWN for
+ * any other string, or NULL). */
+enum container container_from_ext(const char *ext);
 /* Returns the MIME type for c, or NULL. */
 const char *container_mime(enum container c);
 

@@ -376,6 +376,19 @@ respond_header(struct request *r, const char *fmt, ...)
     return 0;
 }
 
+void
+respond_header_drop(struct request *r, const char *name)
+{
+    size_t i, j, n = strlen(name);
+
+    for (i = j = 0; i < r->nout; i++) {
+        if (!(strncasecmp(r->out_headers[i], name, n) == 0 && r->out_headers[i][n] == ':')) {
+            r->out_headers[j++] = r->out_headers[i];
+        }
+    }
+    r->nout = j;
+}
+
 static const char *
 reason(int status)
 {
@@ -408,12 +421,20 @@ reason(int status)
         return "Conflict";
     case 413:
         return "Content Too Large";
+    case 410:
+        return "Gone";
+    case 412:
+        return "Precondition Failed";
     case 415:
         return "Unsupported Media Type";
     case 422:
         return "Unprocessable Content";
+    case 423:
+        return "Locked";
     case 429:
         return "Too Many Requests";
+    case 460:
+        return "Checksum Mismatch";
     case 500:
         return "Internal Server Error";
     case 503:

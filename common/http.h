@@ -105,6 +105,8 @@ enum body_status req_read_body(struct request *r, size_t max, struct str *out);
 
 /* Adds a response header line ("Name: value"), copied into the arena. Returns 0 or -1. */
 int respond_header(struct request *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Forgets the headers named name (any case) that respond_header added. */
+void respond_header_drop(struct request *r, const char *name);
 /* Each respond_* sends the whole response and returns 0, or -1 if it could not be sent.
  * A body of NULL (a builder that failed) answers 500 internal instead. */
 int respond_json(struct request *r, int status, const char *json);

@@ -90,6 +90,36 @@ job_enqueue(struct arena *a, struct db *db, const struct job_spec *spec)
     return st;
 }
 
+enum db_status
+job_enqueue_again(struct arena *a, struct db *db, const struct job_spec *spec)
+{
+    struct job_spec fresh = *spec;
+    bson_t f = BSON_INITIALIZER;
+    const bson_t *doc;
+    enum db_status st = job_enqueue(a, db, spec);
+    char *status;
+
+    if (st != DB_DUPLICATE) {
+        return st;
+    }
+    BSON_APPEND_UTF8(&f, "key", spec->key);
+    st = db_find_one(a, db, "jobs", &f, &doc);
+    bson_destroy(&f);
+    if (st == DB_NOT_FOUND) { /* pruned between the two: queue it under its key */
+        st = job_enqueue(a, db, spec);
+        return st == DB_DUPLICATE ? DB_OK : st;
+    }
+    if (st != DB_OK) {
+        return st;
+    }
+    status = db_get_str(a, doc, "status");
+    if (status != NULL && (strcmp(status, "queued") == 0 || strcmp(status, "running") == 0)) {
+        return DB_OK; /* it will run */
+    }
+    fresh.key = NULL; /* it ended before the work it stands for was there: a new one */
+    return job_enqueue(a, db, &fresh);
+}
+
 /* Up to JOB_CANDIDATES jobs with status st and field (runAfter or leaseExpires) at most
  * until, oldest first, into out (room for JOB_CANDIDATES); *n gets how many. */
 /* The candidates being gathered. */

@@ -56,6 +56,10 @@ struct job_spec {
 
 /* Enqueues a job. DB_DUPLICATE: a job with that key exists (it was enqueued before). */
 enum db_status job_enqueue(struct arena *a, struct db *db, const struct job_spec *spec);
+/* Enqueues spec (its key set) so that its work runs once more whatever came before: when
+ * the key's job is queued or running that is it (DB_OK); when it already ended (its run
+ * came too early, or failed) a fresh job without the key is queued. */
+enum db_status job_enqueue_again(struct arena *a, struct db *db, const struct job_spec *spec);
 /* Claims the oldest due job (queued and due, or running with its lease run out) for
  * worker who, leased for lease_ms. DB_NOT_FOUND when none is due. */
 enum db_status job_claim(struct arena *a, struct db *db, const char *who, int64_t lease_ms,

@@ -87,7 +87,9 @@ route_match(const struct route *table, size_t n, enum method m, struct str path,
         if (table[i].method == METHOD_GET) {
             *allow |= 1u << METHOD_HEAD;
         }
-        if (table[i].method == want && score > best) {
+        /* A HEAD row of its own (tus's HEAD) beats a GET row's implied HEAD. */
+        if ((table[i].method == want || table[i].method == m) &&
+            (score > best || (score == best && table[i].method == m))) {
             best = score;
             *out = &table[i];
             memcpy(r->param_names, names, np * sizeof(names[0]));

@@ -22,7 +22,7 @@
 struct arena;
 struct config;
 
-enum storage_status { STORAGE_OK, STORAGE_FULL, STORAGE_NOT_FOUND, STORAGE_ERROR };
+enum storage_status { STORAGE_OK, STORAGE_FULL, STORAGE_NOT_FOUND, STORAGE_BUSY, STORAGE_ERROR };
 
 struct storage;
 
@@ -51,6 +51,43 @@ enum storage_status storage_upload_write(struct storage_upload *u, const void *p
 enum storage_status storage_upload_commit(struct storage_upload *u, const char *name);
 /* Drops the upload; nothing of it remains. Safe to call after commit (a no-op). */
 void storage_upload_abort(struct storage_upload *u);
+
+/* A resumable upload's bytes (tus), kept as uploads/<uploadId> until they become a video's
+ * source. Only one request writes a part at a time: opening it takes a lock that the
+ * kernel drops when its holder dies, so a killed worker never blocks the upload. What a
+ * part holds beyond the upload's counted offset (a write cut short) is cut away before
+ * the next write. */
+struct storage_part {
+    struct storage *s;
+    int fd;
+    char path[4096];
+};
+/* Opens upload_id's part, creating it when create, locked. STORAGE_BUSY when another
+ * request holds it; STORAGE_NOT_FOUND when it is absent and !create. */
+enum storage_status storage_part_open(struct storage *s, const char *upload_id, bool create,
+                                      struct storage_part *p);
+/* Cuts the part to off bytes. STORAGE_ERROR (logged) if it holds fewer: never grows it. */
+enum storage_status storage_part_truncate(struct storage_part *p, uint64_t off);
+/* Writes n bytes at off. STORAGE_FULL when the disk is full. */
+enum storage_status storage_part_write(struct storage_part *p, uint64_t off, const void *buf,
+                                       size_t n);
+/* Reads up to n bytes at off; returns how many, or -1. */
+ssize_t storage_part_read(struct storage_part *p, uint64_t off, void *buf, size_t n);
+/* Makes what was written durable. */
+enum storage_status storage_part_sync(struct storage_part *p);
+/* Gives the part's bytes a second name, the video's <name>, replacing an earlier one in
+ * one step, durably (the part stays until storage_part_remove). */
+enum storage_status storage_part_publish(struct storage_part *p, const char *video_id,
+                                         const char *name);
+/* Closes (and unlocks) the part. Safe on a part never opened (fd -1). */
+void storage_part_close(struct storage_part *p);
+/* Removes upload_id's part; nothing when it is absent. */
+void storage_part_remove(struct storage *s, const char *upload_id);
+/* Calls fn for each part with its upload id and how many seconds ago it changed. */
+void storage_each_part(struct storage *s,
+                       void (*fn)(void *ctx, const char *upload_id, const char *name,
+                                  int64_t age_s),
+                       void *ctx);
 
 /* Removes everything stored for a video. STORAGE_OK also when there was nothing. */
 enum storage_status storage_delete_video(struct storage *s, const char *video_id);

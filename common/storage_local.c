@@ -5,6 +5,9 @@
  * there or absent. A temp file of this host whose pid is no longer alive belongs to a
  * killed worker and is swept; any temp file untouched for a day is swept too (another
  * host's, or a pid that was reused).
+ * Resumable uploads keep their bytes in uploads/<uploadId> (same filesystem), written under
+ * an open-file-description lock (fcntl F_OFD_SETLK: per open, dropped when the holder
+ * dies), and become a video's source by a hard link made durable before the part goes.
  * nginx serves committed files from videos/ itself once the app has checked the link.
  */
 #include "storage.h"
@@ -36,6 +39,7 @@ struct storage {
     char root[MEDIA_ROOT_MAX];
     char tmp[MEDIA_ROOT_MAX + 8];
     char videos[MEDIA_ROOT_MAX + 8];
+    char uploads[MEDIA_ROOT_MAX + 16];
 };
 
 /* A failed write's errno as a status: a full disk (or quota) is the operator's to fix. */
@@ -86,8 +90,10 @@ storage_new(const struct config *c, char *err, size_t errlen)
     host_tag(s->host);
     snprintf(s->tmp, sizeof(s->tmp), "%s/tmp", s->root);
     snprintf(s->videos, sizeof(s->videos), "%s/videos", s->root);
-    if (mkdir_p(s->tmp) == -1 || mkdir_p(s->videos) == -1) {
-        snprintf(err, errlen, "STREMORA_MEDIA_ROOT: cannot create tmp/ and videos/ in %s", s->root);
+    snprintf(s->uploads, sizeof(s->uploads), "%s/uploads", s->root);
+    if (mkdir_p(s->tmp) == -1 || mkdir_p(s->videos) == -1 || mkdir_p(s->uploads) == -1) {
+        snprintf(err, errlen, "STREMORA_MEDIA_ROOT: cannot create tmp/, videos/ and uploads/ in %s",
+                 s->root);
         free(s);
         return NULL;
     }
@@ -103,7 +109,8 @@ storage_free(struct storage *s)
 bool
 storage_is_writable(struct storage *s)
 {
-    return access(s->tmp, W_OK | X_OK) == 0 && access(s->videos, W_OK | X_OK) == 0;
+    return access(s->tmp, W_OK | X_OK) == 0 && access(s->videos, W_OK | X_OK) == 0 &&
+           access(s->uploads, W_OK | X_OK) == 0;
 }
 
 enum storage_status
@@ -420,4 +427,171 @@ storage_remove_tmp(struct storage *s, const char *name)
     }
     snprintf(path, sizeof(path), "%s/%s", s->tmp, name);
     remove_tree_or_file(path);
+}
+
+static void
+part_path(struct storage *s, const char *upload_id, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%.24s", s->uploads, upload_id);
+}
+
+enum storage_status
+storage_part_open(struct storage *s, const char *upload_id, bool create, struct storage_part *p)
+{
+    struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    int e;
+
+    p->s = s;
+    part_path(s, upload_id, p->path, sizeof(p->path));
+    p->fd = open(p->path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), MEDIA_FILE_MODE);
+    if (p->fd == -1) {
+        e = errno;
+        if (e == ENOENT && !create) {
+            return STORAGE_NOT_FOUND;
+        }
+        log_errno("open", p->path);
+        return status_of(e);
+    }
+    if (fcntl(p->fd, F_OFD_SETLK, &lk) == -1) {
+        e = errno;
+        close(p->fd);
+        p->fd = -1;
+        if (e == EAGAIN || e == EACCES) {
+            return STORAGE_BUSY;
+        }
+        log_errno("fcntl", p->path);
+        return STORAGE_ERROR;
+    }
+    return STORAGE_OK;
+}
+
+enum storage_status
+storage_part_truncate(struct storage_part *p, uint64_t off)
+{
+    struct stat st;
+
+    if (fstat(p->fd, &st) == -1) {
+        log_errno("fstat", p->path);
+        return STORAGE_ERROR;
+    }
+    if ((uint64_t)st.st_size == off) {
+        return STORAGE_OK;
+    }
+    if ((uint64_t)st.st_size < off) { /* growing it would count zeros as the client's bytes */
+        log_ev(LOG_ERROR, "upload_part_short", "%s: %lld bytes, %llu counted", p->path,
+               (long long)st.st_size, (unsigned long long)off);
+        return STORAGE_ERROR;
+    }
+    if (ftruncate(p->fd, (off_t)off) == -1) {
+        log_errno("ftruncate", p->path);
+        return status_of(errno);
+    }
+    return STORAGE_OK;
+}
+
+enum storage_status
+storage_part_write(struct storage_part *p, uint64_t off, const void *buf, size_t n)
+{
+    const char *c = buf;
+
+    while (n > 0) {
+        ssize_t w = pwrite(p->fd, c, n, (off_t)off);
+
+        if (w == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == ENOSPC || errno == EDQUOT) {
+                log_ev(LOG_WARN, "storage_full", "writing an upload: %s", strerror(errno));
+                return STORAGE_FULL;
+            }
+            log_errno("pwrite", p->path);
+            return STORAGE_ERROR;
+        }
+        c += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return STORAGE_OK;
+}
+
+ssize_t
+storage_part_read(struct storage_part *p, uint64_t off, void *buf, size_t n)
+{
+    ssize_t k;
+
+    while ((k = pread(p->fd, buf, n, (off_t)off)) == -1 && errno == EINTR) {
+    }
+    if (k == -1) {
+        log_errno("pread", p->path);
+    }
+    return k;
+}
+
+enum storage_status
+storage_part_sync(struct storage_part *p)
+{
+    if (fsync(p->fd) == -1) {
+        log_errno("fsync", p->path);
+        return status_of(errno);
+    }
+    return STORAGE_OK;
+}
+
+enum storage_status
+storage_part_publish(struct storage_part *p, const char *video_id, const char *name)
+{
+    char dir[MEDIA_ROOT_MAX + 64], dst[MEDIA_ROOT_MAX + 128], tmp[MEDIA_ROOT_MAX + 160];
+    int e;
+
+    if (fsync(p->fd) == -1) {
+        e = errno;
+        log_errno("fsync", p->path);
+        return status_of(e);
+    }
+    snprintf(dir, sizeof(dir), "%s/%.24s", p->s->videos, video_id);
+    snprintf(dst, sizeof(dst), "%s/%.32s", dir, name);
+    snprintf(tmp, sizeof(tmp), "%s/.%.32s.%ld", dir, name, (long)getpid());
+    if (mkdir_p(dir) == -1) {
+        return status_of(errno);
+    }
+    unlink(tmp);
+    /* A second name first, then the final name in one step: readers see all or none. */
+    if (link(p->path, tmp) == -1 || rename(tmp, dst) == -1) {
+        e = errno;
+        log_errno("link", dst);
+        unlink(tmp);
+        return status_of(e);
+    }
+    fsync_dir(dir);
+    fsync_dir(p->s->videos);
+    return STORAGE_OK;
+}
+
+void
+storage_part_close(struct storage_part *p)
+{
+    if (p->fd != -1) {
+        close(p->fd);
+        p->fd = -1;
+    }
+}
+
+void
+storage_part_remove(struct storage *s, const char *upload_id)
+{
+    char path[MEDIA_ROOT_MAX + 64];
+
+    part_path(s, upload_id, path, sizeof(path));
+    if (unlink(path) == -1 && errno != ENOENT) {
+        log_errno("unlink", path);
+    }
+}
+
+void
+storage_each_part(struct storage *s,
+                  void (*fn)(void *ctx, const char *upload_id, const char *name, int64_t age_s),
+                  void *ctx)
+{
+    each_entry(s->uploads, fn, ctx);
 }

@@ -31,6 +31,7 @@ int h_auth_logout(struct request *r);
 int h_users_get_me(struct request *r);
 int h_users_update_me(struct request *r);
 int h_users_password_me(struct request *r);
+int h_users_sessions_delete(struct request *r);
 /* Returns the JSON of u as its owner sees it (with email and role). NULL if a is full. */
 struct json_object *user_json(struct arena *a, const struct user *u);
 
@@ -58,6 +59,13 @@ const char *video_tags_add(struct arena *a, struct video *v, struct str raw);
 /* videos_upload.c */
 int h_videos_precheck(struct request *r);
 int h_videos_create(struct request *r);
+
+/* uploads.c */
+int h_uploads_options(struct request *r);
+int h_uploads_create(struct request *r);
+int h_uploads_head(struct request *r);
+int h_uploads_patch(struct request *r);
+int h_uploads_delete(struct request *r);
 
 /* webhooks.c */
 int h_webhooks_create(struct request *r);

@@ -30,6 +30,7 @@
 #include "lru.h"
 #include "route.h"
 #include "storage.h"
+#include "tus.h"
 #include "watchdog.h"
 
 static volatile sig_atomic_t reload_keys;
@@ -104,6 +105,11 @@ dispatch(struct request *r)
     uint64_t len = 0;
     struct str cl;
 
+    /* tus: every answer of /api/v1/uploads names the protocol, those of the router and of
+     * the auth middleware included (fcgi/uploads.c). */
+    if (str_eq_cstr(r->path, "/api/v1/uploads") || str_has_prefix(r->path, "/api/v1/uploads/")) {
+        respond_header(r, "Tus-Resumable: " TUS_VERSION);
+    }
     switch (route_match(routes, nroutes, r->method, r->path, r, &rt, &allow_mask)) {
     case ROUTE_NOT_FOUND:
         r->route_pattern = "-";
@@ -223,6 +229,10 @@ main(void)
         log_set_request(r.request_id);
         maybe_reload_keys(&app);
         dispatch(&r);
+        /* What the request held (locks, upload slots, database handles) goes before its
+         * answer does: a client that sends its next request the moment it has the answer
+         * never meets its own leftovers (a tus upload's lock: 423). */
+        arena_run_deferred(arena);
         access_line(&r, clock_mono_us() - t0); /* before finish: it frees the params */
         http_finish(conn);
         watchdog_disarm();

@@ -19,6 +19,7 @@ const struct route routes[] = {
     {METHOD_GET, "/api/v1/users/me", h_users_get_me, AUTH_TOKEN, BODY_NONE},
     {METHOD_PATCH, "/api/v1/users/me", h_users_update_me, AUTH_TOKEN, MAX_JSON_BODY},
     {METHOD_POST, "/api/v1/users/me/password", h_users_password_me, AUTH_TOKEN, MAX_JSON_BODY},
+    {METHOD_DELETE, "/api/v1/users/me/sessions", h_users_sessions_delete, AUTH_TOKEN, BODY_NONE},
 
     {METHOD_GET, "/api/v1/videos", h_videos_list, AUTH_OPTIONAL, BODY_NONE},
     {METHOD_POST, "/api/v1/videos", h_videos_create, AUTH_TOKEN, BODY_STREAM},
@@ -26,6 +27,13 @@ const struct route routes[] = {
     {METHOD_PATCH, "/api/v1/videos/{id}", h_videos_update, AUTH_TOKEN, MAX_JSON_BODY},
     {METHOD_DELETE, "/api/v1/videos/{id}", h_videos_delete, AUTH_TOKEN, BODY_NONE},
     {METHOD_GET, "/api/v1/videos/{id}/playback", h_videos_playback, AUTH_OPTIONAL, BODY_NONE},
+
+    /* Resumable uploads (tus 1.0): OPTIONS needs no token, as the protocol has it. */
+    {METHOD_OPTIONS, "/api/v1/uploads", h_uploads_options, AUTH_NONE, BODY_NONE},
+    {METHOD_POST, "/api/v1/uploads", h_uploads_create, AUTH_TOKEN, BODY_STREAM},
+    {METHOD_HEAD, "/api/v1/uploads/{id}", h_uploads_head, AUTH_TOKEN, BODY_NONE},
+    {METHOD_PATCH, "/api/v1/uploads/{id}", h_uploads_patch, AUTH_TOKEN, BODY_STREAM},
+    {METHOD_DELETE, "/api/v1/uploads/{id}", h_uploads_delete, AUTH_TOKEN, BODY_NONE},
 
     {METHOD_POST, "/api/v1/webhooks", h_webhooks_create, AUTH_TOKEN, MAX_JSON_BODY},
     {METHOD_GET, "/api/v1/webhooks", h_webhooks_list, AUTH_TOKEN, BODY_NONE},

@@ -3,6 +3,7 @@
  *   GET   /api/v1/users/me           200 user (ETag; If-None-Match -> 304)
  *   PATCH /api/v1/users/me           {displayName?, email?, currentPassword?} -> 200 user
  *   POST  /api/v1/users/me/password  {currentPassword, newPassword} -> 204
+ *   DELETE /api/v1/users/me/sessions  signs out every other session -> 204
  * GET is the hot path: the access token is verified without the database and the user
  * comes from this worker's LRU, whose entries the writes here invalidate on every worker of
  * the host (host.h generations). Changing the email or the password needs the current
@@ -262,6 +263,27 @@ h_users_password_me(struct request *r)
     }
     /* Every other session's access tokens stop too (bearer.c checks families through the
      * user's generation). */
+    cache_invalidate(r, 'u', r->user.id);
+    return respond_empty(r, 204);
+}
+
+/* DELETE /api/v1/users/me/sessions: signs out every other session (other browsers and
+ * devices); the caller's own stays. */
+int
+h_users_sessions_delete(struct request *r)
+{
+    bson_oid_t id, family;
+    enum db_status st;
+
+    if (db_oid_parse(str_from(r->user.sid), &family) == -1 ||
+        db_oid_parse(str_from(r->user.id), &id) == -1) {
+        return respond_problem(r, PROB_INVALID_TOKEN, NULL);
+    }
+    if ((st = db_sessions_revoke_user(r->arena, r->app->db, &id, &family)) != DB_OK) {
+        return respond_db_problem(r, st);
+    }
+    /* Their access tokens stop too, here at once (bearer.c checks a token's family
+     * through the user's generation). */
     cache_invalidate(r, 'u', r->user.id);
     return respond_empty(r, 204);
 }

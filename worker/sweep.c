@@ -7,12 +7,15 @@
  *     and media folders without a video document (a crash between a delete and its
  *     cleanup), once they have not changed for SWEEP_GRACE_S (nothing being made right now
  *     is touched);
+ *   - resumable uploads past their expiry (STREMORA_UPLOAD_EXPIRY after their last PATCH):
+ *     the document and its bytes; and upload bytes whose document is gone;
  *   - finished jobs older than a week, delivery records older than 30 days.
  */
 #include <string.h>
 
 #include "arena.h"
 #include "db.h"
+#include "db_uploads.h"
 #include "db_videos.h"
 #include "db_webhooks.h"
 #include "job.h"
@@ -98,6 +101,44 @@ consider(void *ctx, const char *video_id, const char *name, int64_t age_s)
     }
 }
 
+static int
+expired_upload(void *ctx, const struct tus_upload *u)
+{
+    struct sweep *s = ctx;
+    struct storage_part p;
+
+    /* Not while a request writes it (the lock), and only if still expired then. */
+    if (storage_part_open(s->w->storage, u->id_hex, false, &p) == STORAGE_BUSY) {
+        return 0;
+    }
+    if (db_uploads_delete_expired(s->a, s->w->db, &u->id, db_now_ms()) == DB_OK) {
+        storage_part_remove(s->w->storage, u->id_hex);
+        log_ev(LOG_INFO, "upload_expired", "upload %s (%s, %lld of %lld bytes) removed", u->id_hex,
+               u->status != NULL ? u->status : "?", (long long)u->offset, (long long)u->length);
+        s->removed++;
+    }
+    storage_part_close(&p);
+    return 0;
+}
+
+/* Upload bytes whose document is gone (a crash between the two removals). */
+static void
+orphan_part(void *ctx, const char *upload_id, const char *name, int64_t age_s)
+{
+    struct sweep *s = ctx;
+    struct tus_upload u;
+    bson_oid_t id;
+
+    if (age_s < SWEEP_GRACE_S || strcmp(name, upload_id) != 0 ||
+        db_oid_parse(str_from(upload_id), &id) == -1 ||
+        db_uploads_get(s->a, s->w->db, &id, &u) != DB_NOT_FOUND) {
+        return;
+    }
+    storage_part_remove(s->w->storage, upload_id);
+    log_ev(LOG_INFO, "orphan_swept", "upload bytes %s: no upload", upload_id);
+    s->removed++;
+}
+
 void
 sweep_run(struct worker *w, struct arena *a)
 {
@@ -116,6 +157,8 @@ sweep_run(struct worker *w, struct arena *a)
     s->tmp = false;
     storage_each_video(w->storage, consider, s);
     flush(s);
+    db_uploads_each_expired(a, w->db, now, SWEEP_BATCH, expired_upload, s);
+    storage_each_part(w->storage, orphan_part, s);
     job_prune(a, w->db, now - JOBS_KEPT_MS, &jobs);
     db_webhooks_prune(a, w->db, now - DELIVERY_KEPT_MS, &deliveries);
     if (s->removed > 0 || jobs > 0 || deliveries > 0) {

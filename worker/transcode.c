@@ -333,9 +333,10 @@ process(struct job_run *r)
                    : job_run_fail(r, JOB_OUTCOME_RETRY, "emitting the outcome failed");
     }
     if (st == DB_OK && strcmp(v.status, "uploading") == 0) {
-        /* The job is queued just before the upload commits: look again after a backoff
-         * (an upload that never commits is deleted, by its request or by the sweep). */
-        return job_run_fail(r, JOB_OUTCOME_RETRY, "the upload has not committed yet");
+        /* The job is queued just before the upload commits: look again after a backoff,
+         * the attempt not counted (an upload that never commits is deleted, by its
+         * request or by the sweep, and then this job ends). */
+        return job_run_fail(r, JOB_OUTCOME_DEFER, "the upload has not committed yet");
     }
     if (st == DB_NOT_FOUND || strcmp(v.status, "processing") != 0) {
         return JOB_OUTCOME_DONE; /* deleted */

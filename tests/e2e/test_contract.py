@@ -14,13 +14,21 @@ walks the spec and, for every operation:
     of the body, the query or the path (below `minLength`, above `maxLength` or a byte limit,
     the wrong type, `null`, a character the `pattern` refuses, a value outside the `enum` or
     inside a `not`, too many items, an unknown member, a missing required one), plus a body
-    that is not JSON, another media type, and a missing or bad token. The answer must be a
-    4xx problem whose code the spec lists for that operation and status (`assert_problem`);
-    a 422 `validation_failed` must name the member.
+    that is not JSON, another media type, and a missing or bad token. Headers the same way:
+    a required one left out, a value its schema refuses (a pattern, an enum or const, an
+    integer's bounds), and for `Upload-Metadata` each member of its decoded pairs
+    (`x-stremora-pairs`) as for a body. The answer must be a 4xx problem whose code the spec
+    lists for that operation and status (`assert_problem`); a 422 `validation_failed` must
+    name the member. A `HEAD` answer has no body: its status, media type and headers are
+    checked.
 
 Values the schemas cannot make up come from fixtures: fresh users and their tokens, videos,
-cursors, media links; usernames and emails carry a uuid, as the fixtures' do, so that runs do
-not collide. What cannot be tested black-box is left out where it would go, with the reason.
+cursors, media links, resumable uploads and the bytes sent to them (a binary body: the
+module's clip, whole or its first bytes, with `Upload-Checksum` made from them); usernames
+and emails carry a uuid, as the fixtures' do, so that runs do not collide. What the tus
+headers and the bytes mean together (an offset, a length, a checksum, bytes that are no
+video) no single schema says: those refusals are made by hand (`upload_variants`). What
+cannot be tested black-box is left out where it would go, with the reason.
 
 (c) what only stremora-worker makes: a video followed through processing to `ready` and one
     to `failed` (every answer on the way, its playback links and the ready video's media
@@ -28,6 +36,7 @@ not collide. What cannot be tested black-box is left out where it would go, with
     receiver on loopback gets (body, headers, signature) and the attempts the API records.
 """
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -76,6 +85,7 @@ except ImportError:  # pragma: no cover
 
 SEED = 20240611
 HOOKS = "/api/v1/webhooks"
+UPLOADS = "/api/v1/uploads"
 # Where the module's one webhook that gets events delivers: the discard port on loopback,
 # where nothing normally listens. Each attempt fails at once (and is retried); nothing is
 # ever sent off this machine.
@@ -451,22 +461,28 @@ class Call:
     """One request: the operation, its parameters and body, and who makes it."""
 
     def __init__(self, op_id, *, path=None, query=None, body=None, token=None, cookie=None,
-                 headers=None, utf8=False, raw=None, content_type=None, has_body=True):
+                 headers=None, utf8=False, raw=None, content_type=None, has_body=True,
+                 pairs=None):
         self.op_id = op_id
         self.path = dict(path or {})
         self.query = dict(query or {})
         self.body = body
         self.token, self.cookie = token, cookie
+        # Header values; a callable gives the value from the call as sent (a checksum of its
+        # body), or None for no header.
         self.headers = dict(headers or {})
         self.utf8 = utf8  # JSON with UTF-8 as is, not \\u escapes
         self.raw = raw  # bytes sent as the body instead of the encoded one
         self.content_type = content_type
         self.has_body = has_body
+        # Headers of decoded pairs (x-stremora-pairs: Upload-Metadata), encoded when sent.
+        self.pairs = _copy(pairs or {})
 
     def copy(self, **changes):
         c = Call(self.op_id, path=self.path, query=self.query, body=_copy(self.body),
                  token=self.token, cookie=self.cookie, headers=self.headers, utf8=self.utf8,
-                 raw=self.raw, content_type=self.content_type, has_body=self.has_body)
+                 raw=self.raw, content_type=self.content_type, has_body=self.has_body,
+                 pairs=self.pairs)
         c.__dict__.update(changes)
         return c
 
@@ -484,7 +500,13 @@ class Call:
         method, target = self.target()
         _, _, op, _ = operations()[self.op_id]
         mt, _, encoding = request_body(op)
-        headers = dict(self.headers)
+        headers = {}
+        for name, value in self.headers.items():
+            value = value(self) if callable(value) else value
+            if value is not None:
+                headers[name] = value
+        for name, pairs in self.pairs.items():
+            headers[name] = tus_metadata(pairs)
         data = None
         if self.has_body and mt == "application/json" and (self.body is not None or self.raw is not None):
             data = self.raw
@@ -500,6 +522,9 @@ class Call:
             if data is None:
                 data = multipart_bytes(_parts(self.body, encoding), boundary)
             headers["Content-Type"] = self.content_type or f"multipart/form-data; boundary={boundary}"
+        elif self.has_body and mt is not None and self.raw is not None:
+            data = self.raw  # bytes (application/offset+octet-stream)
+            headers["Content-Type"] = self.content_type or mt
         if method == "GET" and self.op_id == "media_get":
             # As sent: the odd paths of the invalid variants must not be normalised on the way.
             if self.token:
@@ -515,6 +540,33 @@ def _copy(v):
     if isinstance(v, list):
         return [_copy(x) for x in v]
     return v
+
+
+def tus_metadata(pairs):
+    """The Upload-Metadata value of decoded pairs, in their order: `key base64` (standard,
+    padded, of the value's UTF-8; a list joined with commas), a key alone for an empty
+    value."""
+    out = []
+    for key, value in pairs.items():
+        value = ",".join(value) if isinstance(value, list) else value
+        out.append(f"{key} {base64.b64encode(value.encode()).decode()}" if value else key)
+    return ",".join(out)
+
+
+def fit_pairs(pairs, schema, limit, keep=None):
+    """pairs (changed in place) until their header is at most limit bytes: the member with
+    the most bytes but keep is cut, among those a shorter value keeps valid (text without a
+    minimum length: a description, a file name)."""
+    props = flat(schema)["properties"]
+    while limit is not None and len(tus_metadata(pairs)) > limit:
+        cuttable = [k for k, v in pairs.items() if k != keep and isinstance(v, str) and v
+                    and not flat(props.get(k, {})).get("minLength")]
+        if not cuttable:
+            break
+        k = max(cuttable, key=lambda n: len(pairs[n].encode()))
+        over = len(tus_metadata(pairs)) - limit
+        pairs[k] = pairs[k][:-max(1, over * 3 // 16)]  # base64: 4 characters for 3 bytes
+    return pairs
 
 
 def _parts(body, encoding):
@@ -549,10 +601,13 @@ class Env:
         self.made = []  # (token, video id) of the uploads to delete when the test ends
 
     def send(self, call):
-        """call's answer; a video it uploaded is deleted at the test's end (see env)."""
+        """call's answer; a video it uploaded is deleted at the test's end (see env), one
+        that a resumable upload became (Stremora-Video-Id) too."""
         resp = call.send(self.api)
         if call.op_id == "videos_create" and resp.status_code == 201:
             self.made.append((call.token, resp.json()["id"]))
+        if resp.headers.get("Stremora-Video-Id") and call.token:
+            self.made.append((call.token, resp.headers["Stremora-Video-Id"]))
         return resp
 
     def username(self, mode):
@@ -589,12 +644,29 @@ class Env:
             self.shared[key] = u
         return self.shared[key]
 
-    def session(self):
-        """A new session of the shared user: {access, refresh}."""
-        u = self.user("typical")
+    def session(self, u=None):
+        """A new session of u (the shared user by default): {access, refresh}."""
+        u = u or self.user("typical")
         r = login(self.api, u["username"], u["password"])
         assert r.status_code == 200, describe(r)
         return {"access": r.json()["accessToken"], "refresh": r.json()["refreshToken"]}
+
+    def other_user(self):
+        """A signed-in user who owns none of the fixtures (the module's)."""
+        if "other" not in self.shared:
+            self.shared["other"] = self.make_user()
+        return self.shared["other"]
+
+    def new_upload(self, owner, first=b""):
+        """The id of a new open resumable upload of owner, for the module's clip, holding
+        first (its first bytes)."""
+        headers = {"Tus-Resumable": "1.0.0", "Upload-Length": str(len(self.clip_bytes)),
+                   "Upload-Metadata": tus_metadata({"title": "Contract upload"})}
+        if first:
+            headers["Content-Type"] = "application/offset+octet-stream"
+        r = self.api.post(UPLOADS, data=first or None, token=owner["access"], headers=headers)
+        assert r.status_code == 201, describe(r)
+        return r.headers["Location"].rsplit("/", 1)[-1]
 
     # Webhooks. A delivery goes to whatever URL a webhook has, so the generator's URLs (any
     # host their schema allows) are registered only for `hooks`, a user who never uploads:
@@ -647,7 +719,8 @@ class Setup:
     real (tokens, passwords, unique names), the caller, and how to freshen a variant."""
 
     def __init__(self, path=None, members=None, query=None, token=None, cookie=None,
-                 fresh=None, other_token=None, no_body=False):
+                 fresh=None, other_token=None, no_body=False, headers=None, raw=None,
+                 renew=None, length=None):
         self.path = path or {}
         self.members = members or {}  # body member -> value, or a callable giving a fresh one
         self.query = query or {}
@@ -655,6 +728,10 @@ class Setup:
         self.fresh = fresh or ()  # members made anew for every request (unique names)
         self.other_token = other_token  # a signed-in user who is not the owner
         self.no_body = no_body
+        self.headers = headers or {}  # header -> value, or a callable of the call (Call)
+        self.raw = raw  # the bytes of a binary body (None: no body)
+        self.renew = renew  # a fresh path for each variant sent, for a state it may end
+        self.length = length  # bytes of the file an upload announced (Upload-Length)
 
 
 def _media_parts(link):
@@ -662,17 +739,52 @@ def _media_parts(link):
     return {"token": tok, "id": vid, "path": path}
 
 
+def _checksum(algo, call):
+    """Upload-Checksum of call's body as sent (None without one)."""
+    if not call.has_body or call.raw is None:
+        return None
+    return f"{algo} {base64.b64encode(hashlib.new(algo, call.raw).digest()).decode()}"
+
+
+def _upload_setup(op_id, env, owner, mode):
+    """The resumable uploads' fixtures. The bytes a request carries: none (POST) or an
+    empty body (PATCH) in `min`, the clip's first 4 KiB in `typical`, the whole clip in
+    `max`, which completes the upload and makes a video; beside them their checksum (sha1
+    in `typical`, sha256 in `max`). HEAD and DELETE get an upload of the owner holding its
+    first bytes; PATCH a fresh one for every request, since a refused PATCH may remove it
+    (bytes that are no video)."""
+    clip = env.clip_bytes
+    headers = {}
+    if mode != "min":
+        headers["Upload-Checksum"] = functools.partial(
+            _checksum, "sha1" if mode == "typical" else "sha256")
+    raw = {"typical": clip[:4096], "max": clip}.get(mode, None if op_id == "uploads_create" else b"")
+    if op_id == "uploads_create":
+        headers["Upload-Length"] = str(len(clip))
+        return Setup(token=owner["access"], headers=headers, raw=raw, length=len(clip))
+    other = env.other_user()["access"]
+    if op_id == "uploads_patch":
+        headers["Upload-Offset"] = "0"
+
+        def fresh():
+            return {"id": env.new_upload(owner)}
+        return Setup(path=fresh(), token=owner["access"], other_token=other, headers=headers,
+                     raw=raw, renew=fresh, length=len(clip))
+    return Setup(path={"id": env.new_upload(owner, clip[:1024])}, token=owner["access"],
+                 other_token=other, length=len(clip))
+
+
 def setup_for(op_id, env, mode):
     """The Setup of op_id in mode; `min` leaves out an optional token."""
     s = None
-    if op_id in ("health_get", "health_ready"):
+    if op_id in ("health_get", "health_ready", "uploads_options"):
         return Setup()
     if op_id == "auth_register":
         return Setup(members={"username": lambda: env.username(mode), "email": lambda: env.email(mode),
                               "password": env.password(mode)},
                      fresh=("username", "email"))
-    if op_id in ("users_update_me", "users_password_me"):  # they change the user
-        u = env.user(mode, own=True)
+    if op_id in ("users_update_me", "users_password_me", "users_sessions_delete"):
+        u = env.user(mode, own=True)  # they change the user, or sign out its sessions
     else:
         u = env.user(mode if op_id == "auth_login" else "typical")
     if op_id == "auth_login":
@@ -686,6 +798,11 @@ def setup_for(op_id, env, mode):
         return Setup(members={"refreshToken": refresh})
     if op_id == "users_get_me":
         return Setup(token=u["access"])
+    if op_id == "users_sessions_delete":
+        env.session(u)  # another session, to be signed out
+        return Setup(token=u["access"])
+    if op_id.startswith("uploads_"):
+        return _upload_setup(op_id, env, u, mode)
     if op_id == "users_update_me":
         return Setup(token=u["access"], fresh=("email",),
                      members={"email": lambda: env.email(mode), "currentPassword": u["password"]})
@@ -719,44 +836,68 @@ def setup_for(op_id, env, mode):
     if op_id in ("videos_get", "videos_playback"):
         s = Setup(path={"id": v["id"]}, token=None if mode == "min" else u["access"])
     elif op_id in ("videos_update", "videos_delete"):
-        if "other" not in env.shared:
-            env.shared["other"] = env.make_user()
-        other = env.shared["other"]
-        s = Setup(path={"id": v["id"]}, token=u["access"], other_token=other["access"])
+        s = Setup(path={"id": v["id"]}, token=u["access"], other_token=env.other_user()["access"])
     elif op_id == "media_get":
         s = Setup(path=_media_parts(get_playback(env.api, v["id"])["source"]))
     assert s is not None, f"no fixtures for {op_id}: add them to setup_for"
     return s
 
 
+def object_value(op_id, schema, gen, members=None):
+    """An object of schema in gen's mode (required members, some or all others), members'
+    values where given (a callable gives a fresh one). Of the alternatives of an `anyOf`
+    of required members, the first when the mode chose none."""
+    members = members or {}
+    f = flat(schema)
+    names = [n for n in f["properties"] if n in f["required"] or gen.mode == "max"
+             or (gen.mode == "typical" and gen.rng.random() < 0.6) or n in members]
+    for n, needs in f.get("dependentRequired", {}).items():
+        if n in names:
+            names += [x for x in needs if x not in names]
+    alternatives = [deref(a).get("required", []) for a in f.get("anyOf", [])]
+    if alternatives and not any(all(n in names for n in alt) for alt in alternatives):
+        names += [n for n in alternatives[0] if n not in names]
+    body = {}
+    for n in names:
+        if n not in members:
+            body[n] = gen.value(f["properties"][n])
+        else:
+            given = members[n]
+            body[n] = given() if callable(given) else given
+    bad = problems(schema, body)
+    assert not bad, f"{op_id}: the generator made an invalid body: {bad}"
+    return body
+
+
 def build(op_id, setup, gen):
     """A valid Call of op_id: the schemas' values in gen's mode, the fixtures' where they must
-    be real."""
+    be real. Headers: the fixtures' and the required ones (the others take any value, or
+    need the fixtures: If-None-Match, Range, Upload-Checksum); a header of pairs
+    (x-stremora-pairs) is made as an object, fitted to the header's length."""
     method, tmpl, op, params = operations()[op_id]
     mt, schema, _ = request_body(op)
     call = Call(op_id, path=setup.path, token=setup.token, cookie=setup.cookie, utf8=gen.mode == "max")
     for (where, name), p in sorted(params.items()):
         if where == "query" and (name in setup.query or gen.mode != "min"):
             call.query[name] = setup.query[name] if name in setup.query else gen.value(p["schema"])
+        elif where == "header" and name in setup.headers:
+            call.headers[name] = setup.headers[name]
+        elif where == "header" and "x-stremora-pairs" in p:
+            pairs = object_value(op_id, p["x-stremora-pairs"], gen)
+            call.pairs[name] = fit_pairs(pairs, p["x-stremora-pairs"], flat(p["schema"]).get("maxLength"))
+            bad = problems(p["x-stremora-pairs"], call.pairs[name]) + \
+                problems(p["schema"], tus_metadata(call.pairs[name]))
+            assert not bad, f"{op_id}: the generator made an invalid {name}: {bad}"
+        elif where == "header" and p.get("required"):
+            call.headers[name] = str(gen.value(p["schema"]))
     if schema is None or setup.no_body:
         call.has_body = schema is not None and not setup.no_body
         return call
-    f = flat(schema)
-    names = [n for n in f["properties"] if n in f["required"] or gen.mode == "max"
-             or (gen.mode == "typical" and gen.rng.random() < 0.6) or n in setup.members]
-    for n, needs in f.get("dependentRequired", {}).items():
-        if n in names:
-            names += [x for x in needs if x not in names]
-    body = {}
-    for n in names:
-        if n not in setup.members:
-            body[n] = gen.value(f["properties"][n])
-        else:
-            given = setup.members[n]
-            body[n] = given() if callable(given) else given
-    bad = problems(schema, body)
-    assert not bad, f"{op_id}: the generator made an invalid body: {bad}"
-    call.body = body
+    if flat(schema).get("format") == "binary":
+        # Bytes: the fixtures' (all a schema says of them is their size).
+        call.raw, call.has_body = setup.raw, setup.raw is not None
+        return call
+    call.body = object_value(op_id, schema, gen, setup.members)
     return call
 
 
@@ -821,6 +962,14 @@ def check_refused(call, resp, member=None):
     assert 400 <= resp.status_code < 500, f"{call.op_id}: not refused: {describe(resp)}"
     method, tmpl, op, _ = operations()[call.op_id]
     path = urllib.parse.urlsplit(resp.request.url).path
+    if method == "HEAD":
+        # No body: the status must be a documented problem, of the problem media type.
+        assert media_type(resp) == "application/problem+json" and resp.content == b"", describe(resp)
+        doc = deref(op["responses"].get(str(resp.status_code), {}))
+        assert problem_codes(openapi_spec(), doc), \
+            f"{call.op_id}: {resp.status_code} is not a documented problem: {describe(resp)}"
+        check_headers(call, resp, doc)
+        return None
     if _path_item(openapi_spec(), path) is openapi_spec()["paths"][tmpl]:
         body = assert_problem(resp, resp.status_code)
     else:
@@ -854,6 +1003,8 @@ def lenient(op_id, member, kind, value=None):
         return "a comma inside a tag separates two tags"
     if member == "q" and kind == "too-short":
         return "an empty q is ignored (no filter)"
+    if member == "X-Stremora-Session" and kind in ("enum", "enum-case"):
+        return "cookie in any case asks for the cookie only; any other value leaves the default"
     if op_id == "auth_logout" and member == "refreshToken" and kind.startswith("pattern-") \
             and kind != "pattern-\x00":
         return "logout is idempotent: what is not a refresh token is an unknown one, which gets 204"
@@ -900,8 +1051,12 @@ def string_variants(schema, good, gen, json_body=True):
     """(kind, value) pairs that break one rule of a string schema; good is a valid value."""
     f = flat(schema)
     out = []
-    if "enum" in f:
-        out += [("enum", "bogus"), ("enum-case", f["enum"][0].upper())]
+    if "const" in f:
+        out.append(("const", "bogus"))
+    elif "enum" in f:
+        out.append(("enum", "bogus"))
+        if f["enum"][0].upper() not in f["enum"]:
+            out.append(("enum-case", f["enum"][0].upper()))
     elif f.get("format") == "binary":
         out.append(("empty", b""))
         return out
@@ -979,18 +1134,26 @@ def invalid_calls(base, setup, gen):
     wrong_password and 429 too_many_attempts, 404 user_not_found (test_auth, test_users),
     409 too_many_webhooks (test_webhooks). A literal private address in a webhook URL is
     refused only without STREMORA_WEBHOOK_ALLOW_PRIVATE, which the test stack sets. A
-    multipart part is text or a file, so uploads have no wrong types to send."""
+    multipart part is text or a file, so uploads have no wrong types to send. Resumable
+    uploads: 423 upload_locked (a PATCH held open meanwhile), 410 upload_expired
+    (STREMORA_UPLOAD_EXPIRY, a day on the test stack), a complete upload's 409 and the
+    completion of a crashed last PATCH by HEAD (test_tus); 507 storage_full (test_faults)."""
     op_id = base.op_id
     method, tmpl, op, params = operations()[op_id]
     mt, schema, _ = request_body(op)
     out = []
 
-    def add(label, call, member=None, kind=None):
+    def add(label, call, member=None, kind=None, about=None):
         value = call.body.get(member) if isinstance(call.body, dict) and member else None
-        out.append((label, call, member, lenient(op_id, member, kind or "", value)))
+        out.append((label, call, member, lenient(op_id, about or member, kind or "", value)))
 
-    # The body: one member at a time, then the object itself.
-    if schema is not None and base.has_body:
+    # The body: one member at a time, then the object itself. Bytes: their size and type.
+    if schema is not None and base.has_body and flat(schema).get("format") == "binary":
+        limit = flat(schema).get("x-stremora-max-bytes")
+        if limit is not None:
+            add("body:too-many-bytes", base.copy(raw=b"\0" * (limit + 1)))
+        add("body:other-media-type", base.copy(content_type="application/octet-stream"))
+    elif schema is not None and base.has_body:
         f = flat(schema)
         json_body = mt == "application/json"
         for name, ms in f["properties"].items():
@@ -1039,8 +1202,19 @@ def invalid_calls(base, setup, gen):
                 c = base.copy()
                 c.path = dict(base.path, **{name: v})
                 add(f"path.{name}:{kind}", c)
-        # Headers are left alone: the few the spec names (If-None-Match, Range, X-Stremora-
-        # Session) take any value, and the server ignores what it does not understand.
+        elif where == "header" and "x-stremora-pairs" in p:
+            for label, c, member, kind in pairs_variants(name, p, base, gen):
+                add(label, c, member, kind)
+        elif where == "header":
+            for kind, v in header_variants(name, p, base, gen):
+                c = base.copy()
+                if v is None:
+                    c.headers.pop(name, None)
+                else:
+                    c.headers[name] = v
+                add(f"header.{name}:{kind}", c, kind=kind, about=name)
+    for label, c in upload_variants(op_id, base, setup):
+        add(label, c)
     if schema is None and op_id != "media_get":
         # A route that takes no body refuses one. (nginx serves media files itself and
         # ignores a small body there.)
@@ -1056,6 +1230,123 @@ def invalid_calls(base, setup, gen):
         add("auth:not-the-owner", who.copy(token=setup.other_token))
     if op_id == "auth_refresh":
         add("auth:no-refresh-token", who.copy(token=None))
+    return out
+
+
+def _sendable(value):
+    """A header value requests and nginx carry as it is: Latin-1 (sent as its bytes), no line
+    break, no blank at either end (nginx would trim it away)."""
+    return isinstance(value, str) and value == value.strip(" \t") and \
+        "\r" not in value and "\n" not in value and all(ord(ch) < 256 for ch in value)
+
+
+def header_variants(name, param, base, gen):
+    """(kind, value or None for none) that break one rule of a header: its schema (an
+    integer's bounds and form, a string's const, enum or pattern, in values a header can
+    carry), and its absence when required. Headers without rules (If-None-Match, Range)
+    have none."""
+    ps = param["schema"]
+    f = flat(ps)
+    good = base.headers.get(name)
+    good = good(base) if callable(good) else good
+    if f.get("type") == "integer":
+        kinds = [("below-minimum", str(f["minimum"] - 1))] if "minimum" in f else []
+        kinds += [("above-maximum", str(f["maximum"] + 1))] if "maximum" in f else []
+        kinds += [("wrong-type", "abc"), ("not-an-integer", "1.5")]
+    else:
+        good = good if good is not None else str(gen.value(ps))
+        kinds = [(k, v) for k, v in string_variants(ps, good, gen, json_body=False) if _sendable(v)]
+    if param.get("required"):
+        kinds.append(("missing", None))
+    return kinds
+
+
+def pairs_variants(name, param, base, gen):
+    """(label, Call, member, kind) for a header of pairs (x-stremora-pairs: Upload-Metadata):
+    each member broken as a body member is, then every alternative of its `anyOf` left out;
+    the member is named by the 422. A variant too long for the header is fitted to it: the
+    other members shortened, then a value too long in characters made of ASCII ones."""
+    schema = param["x-stremora-pairs"]
+    f = flat(schema)
+    limit = flat(param["schema"]).get("maxLength")
+    out = []
+    for m, ms in f["properties"].items():
+        good = base.pairs[name][m] if m in base.pairs[name] else gen.value(ms)
+        for member, kind, v in member_variants(m, ms, good, gen, json_body=False):
+            c = base.copy()
+            c.pairs[name][m] = v
+            fit_pairs(c.pairs[name], schema, limit, keep=m)
+            if limit and len(tus_metadata(c.pairs[name])) > limit and isinstance(v, str):
+                c.pairs[name][m] = "x" * len(v)
+                fit_pairs(c.pairs[name], schema, limit, keep=m)
+            out.append((f"header.{name}.{m}:{kind}", c, member, kind))
+    alternatives = [deref(a).get("required", []) for a in f.get("anyOf", [])]
+    needed = f["required"] + [n for alt in alternatives for n in alt]
+    if needed:
+        c = base.copy()
+        for n in needed:
+            c.pairs[name].pop(n, None)
+        out.append((f"header.{name}.{needed[0]}:missing", c, needed[0], "missing"))
+    if param.get("required"):
+        c = base.copy()
+        del c.pairs[name]
+        out.append((f"header.{name}:missing", c, needed[0] if needed else None, "missing"))
+    return out
+
+
+# Upload-Metadata values the header's grammar refuses (400 invalid_upload_header); and one
+# a byte over the header's length (400 headers_too_large, from nginx), made in upload_variants.
+BAD_METADATA = {
+    "base64-unpadded": "title YWI",
+    "base64url": "title -_8=",
+    "base64-unused-bits": "title YWJ=",
+    "two-spaces": "title  YWI=",
+    "empty-pair": "title YWI=,",
+    "key-twice": "title YWI=,title YWI=",
+    "key-too-long": "title YWI=," + "k" * 33,
+    "key-not-ascii": "title YWI=,k\u00e9y",
+    "too-many-pairs": "title YWI=," + ",".join(f"k{i}" for i in range(16)),
+}
+
+
+def upload_variants(op_id, base, setup):
+    """(label, Call) of the resumable uploads that break what the tus headers and the bytes
+    mean together, which no single schema says: bytes that are no video, bytes past
+    Upload-Length, a checksum of other bytes or of another algorithm, an offset that is not
+    the upload's, an Upload-Length over the server's maximum, Upload-Defer-Length (not
+    spoken), and Upload-Metadata that breaks its grammar. Each is refused."""
+    if op_id not in ("uploads_create", "uploads_patch") or not base.has_body:
+        return []
+
+    def with_header(name, value):
+        c = base.copy()
+        c.headers[name] = value
+        return c
+
+    md5 = base64.b64encode(hashlib.md5(base.raw).digest()).decode()
+    out = [("body:not-a-video", base.copy(raw=b"\0" * 1024)),
+           ("header.Upload-Checksum:of-other-bytes",
+            with_header("Upload-Checksum", _checksum("sha1", base.copy(raw=b"other bytes")))),
+           ("header.Upload-Checksum:another-algorithm", with_header("Upload-Checksum", f"md5 {md5}"))]
+    if op_id == "uploads_patch":
+        out += [("body:past-upload-length", base.copy(raw=base.raw * (setup.length // len(base.raw) + 1))),
+                ("header.Upload-Offset:not-the-uploads", with_header("Upload-Offset", "1"))]
+        return out
+    out += [("body:past-upload-length", with_header("Upload-Length", str(len(base.raw) - 1))),
+            ("header.Upload-Length:over-the-maximum", with_header("Upload-Length", str(2**64 - 1))),
+            ("header.Upload-Defer-Length:sent", with_header("Upload-Defer-Length", "1"))]
+    schema = operations()[op_id][3][("header", "Upload-Metadata")]["schema"]
+    head = "title YWI=,zz "
+    pad = flat(schema)["maxLength"] + 1 - len(head)
+    bad = dict(BAD_METADATA, **{"too-long": head + "A" * (pad + -pad % 4)})  # base64: 4 by 4
+    for kind, value in bad.items():
+        # The schema refuses each but a key twice, which only the description can say.
+        assert kind == "key-twice" or problems(schema, value), \
+            f"the spec takes the Upload-Metadata {value[:60]!r}"
+        c = base.copy()
+        del c.pairs["Upload-Metadata"]
+        c.headers["Upload-Metadata"] = value
+        out.append((f"header.Upload-Metadata:{kind}", c))
     return out
 
 
@@ -1146,6 +1437,8 @@ def test_contract_invalid_requests_get_documented_problems(env, op_id):
     variants = invalid_calls(base, setup, gen)
     failures = []
     for label, call, member, lenient in variants:
+        if setup.renew and not label.startswith("path."):
+            call.path = setup.renew()  # a fresh upload: a refused PATCH may remove its own
         resp = env.send(call)
         try:
             if lenient:

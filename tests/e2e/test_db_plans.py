@@ -207,8 +207,12 @@ def fill(db, n_videos=400, owners=8, odd=True):
         {"_id": ObjectId(), "webhookId": hooks[i % 5]["_id"], "eventId": f"e{i}", "event": "video.ready",
          "attempt": 1, "at": T0 + datetime.timedelta(seconds=(i // 2) * 10), "statusCode": 200,
          "durationMs": 5, "error": ""} for i in range(150)])
+    # resumable uploads (common/db_uploads.c)
+    uploads = [{"_id": ObjectId(), "ownerId": owner_ids[i % 3], "length": 1000, "offset": i,
+                "status": "open", "expiresAt": T0 + datetime.timedelta(minutes=i - 20)} for i in range(40)]
+    db.uploads.insert_many(uploads)
     return {"owners": owner_ids, "videos": videos, "users": users, "sessions": sessions,
-            "families": fams, "jobs": jobs, "hooks": hooks}
+            "families": fams, "jobs": jobs, "hooks": hooks, "uploads": uploads}
 
 
 def ids(docs):
@@ -285,6 +289,11 @@ def test_db_plans_shapes_use_an_index(scratch):
         assert_index_search(db, "webhook_deliveries", f, "webhookId_1_at_-1__id_-1",
                             [("webhookId", 1), ("at", -1), ("_id", -1)])
     assert_index_search(db, "webhook_deliveries", {"at": {"$lt": T0}}, "at_1")
+    # resumable uploads: by _id (with the state a write expects), and the sweep of expired ones
+    up = data["uploads"][3]
+    assert_index_search(db, "uploads", {"_id": up["_id"], "status": "open", "offset": 3}, "_id_")
+    assert_index_search(db, "uploads", {"_id": up["_id"], "expiresAt": {"$lt": T0}}, "_id_")
+    assert_index_search(db, "uploads", {"expiresAt": {"$lt": T0}}, "expiresAt_1", [("expiresAt", 1)])
 
 
 def _check_same(coll, f, sort=None, limit=0, ordered=True):

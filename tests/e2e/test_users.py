@@ -312,3 +312,28 @@ def test_users_get_me_shows_admin_made_by_ctl(api):
     r = api.get(ME, token=doc["accessToken"])
     assert r.status_code == 200, describe(r)
     assert_user(r.json(), username=ident["username"], email=ident["email"], role="admin")
+
+
+# ---------------------------------------------------------------------------------------------
+# DELETE /api/v1/users/me/sessions
+
+
+def test_users_sessions_delete_signs_out_every_other_session(api, user, make_user):
+    others = [assert_token_pair(login(api, user["username"], user["password"]), user["id"])
+              for _ in range(2)]
+    stranger = make_user()
+    r = api.delete("/api/v1/users/me/sessions", token=user["access"])
+    assert r.status_code == 204, describe(r)
+    assert r.content == b""
+    for other in others:
+        # Their refresh tokens are dead, and their access tokens at once too...
+        assert_problem(api.post(REFRESH, json={"refreshToken": other["refreshToken"]}), 401, codes=REVOKED)
+        assert_problem(api.get(ME, token=other["accessToken"]), 401, "invalid_token")
+    # ...while the caller's session goes on, and nobody else's is touched.
+    assert api.get(ME, token=user["access"]).status_code == 200
+    pair = assert_token_pair(api.post(REFRESH, json={"refreshToken": user["refresh"]}), user["id"])
+    assert jwt_decode(pair["accessToken"])[1]["sid"] == jwt_decode(user["access"])[1]["sid"]
+    assert api.get(ME, token=stranger["access"]).status_code == 200
+    assert_token_pair(api.post(REFRESH, json={"refreshToken": stranger["refresh"]}), stranger["id"])
+    # The password still works: only sessions ended.
+    assert_token_pair(login(api, user["username"], user["password"]), user["id"])

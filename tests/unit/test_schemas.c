@@ -41,6 +41,7 @@ static const struct query queries[] = {
     {"jobs", "job_claim (lease ran out)", {"status"}, {"leaseExpires"}, 0},
     {"jobs", "job_prune", {"status"}, {"finishedAt"}, 0},
     {"job_claims", "job_prune (claims)", {NULL}, {"at"}, 0},
+    {"uploads", "db_uploads_each_expired", {NULL}, {"expiresAt"}, 0},
     {"webhooks", "db_webhooks_list", {"ownerId"}, {"createdAt", "_id"}, 0},
     {"webhook_deliveries", "db_webhooks_deliveries", {"webhookId"}, {"at", "_id"}, 0},
     {"webhook_deliveries", "db_webhooks_prune", {NULL}, {"at"}, 0},

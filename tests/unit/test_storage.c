@@ -94,6 +94,42 @@ test_storage_upload_commit(void **state)
     assert_int_equal(storage_delete_video(s, VID), STORAGE_OK); /* already gone */
 }
 
+/* A resumable upload's part: one writer at a time, cut back to the counted offset, then
+ * linked in as the video's source. */
+static void
+test_storage_part(void **state)
+{
+    struct storage *s = *state;
+    struct storage_part p, q;
+    char buf[16];
+
+    assert_int_equal(storage_part_open(s, VID, false, &p), STORAGE_NOT_FOUND);
+    assert_int_equal(storage_part_open(s, VID, true, &p), STORAGE_OK);
+    assert_int_equal(storage_part_open(s, VID, false, &q), STORAGE_BUSY); /* locked */
+    assert_int_equal(storage_part_write(&p, 0, "hello ", 6), STORAGE_OK);
+    assert_int_equal(storage_part_write(&p, 6, "worldXXX", 8), STORAGE_OK); /* cut short */
+    assert_int_equal(storage_part_truncate(&p, 11), STORAGE_OK);
+    assert_int_equal(storage_part_sync(&p), STORAGE_OK);
+    storage_part_close(&p);
+    /* The lock went with the close: the next writer gets it. */
+    assert_int_equal(storage_part_open(s, VID, false, &q), STORAGE_OK);
+    assert_int_equal(storage_part_read(&q, 0, buf, sizeof(buf)), 11);
+    assert_memory_equal(buf, "hello world", 11);
+    assert_false(storage_has(s, VID, "source.mp4"));
+    assert_int_equal(storage_part_publish(&q, VID, "source.mp4"), STORAGE_OK);
+    assert_int_equal(storage_part_publish(&q, VID, "source.mp4"), STORAGE_OK); /* again: same */
+    assert_true(storage_has(s, VID, "source.mp4"));
+    assert_int_equal(count_files("videos/" VID), 1);
+    storage_part_close(&q);
+    storage_part_close(&q); /* twice: nothing */
+    assert_int_equal(count_files("uploads"), 1);
+    storage_part_remove(s, VID);
+    storage_part_remove(s, VID); /* absent: nothing */
+    assert_int_equal(count_files("uploads"), 0);
+    assert_true(storage_has(s, VID, "source.mp4")); /* the video keeps its bytes */
+    assert_int_equal(storage_delete_video(s, VID), STORAGE_OK);
+}
+
 static void
 test_storage_upload_abort(void **state)
 {
@@ -263,8 +299,8 @@ test_storage_upload_write_full_disk(void **state)
     run_in_child(full_disk_child);
 }
 
-/* A disk without room for one more folder (a tmpfs with four inodes: the root, tmp/,
- * videos/ and the temp file): the commit's mkdir meets ENOSPC and must say STORAGE_FULL
+/* A disk without room for one more folder (a tmpfs with five inodes: the root, tmp/,
+ * videos/, uploads/ and the temp file): the commit's mkdir meets ENOSPC and must say STORAGE_FULL
  * (507 storage_full for the client), not a bare error (500). */
 static int
 full_inodes_child(void)
@@ -273,7 +309,7 @@ full_inodes_child(void)
     struct storage_upload u;
     int rc;
 
-    if ((rc = storage_on_tmpfs("size=1m,nr_inodes=4", &s)) != 0) {
+    if ((rc = storage_on_tmpfs("size=1m,nr_inodes=5", &s)) != 0) {
         return rc;
     }
     if (storage_upload_begin(s, VID, &u) != STORAGE_OK ||
@@ -339,6 +375,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_storage_upload_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_upload_abort, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_storage_part, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_work_and_tmp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_upload_write_full_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_upload_commit_full_disk, setup, teardown),
