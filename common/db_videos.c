@@ -1,16 +1,21 @@
 /*
  * db_videos.c - queries on videos. Indexes they use (sql-free-schemas/videos.json):
  * {ownerId:1, createdAt:-1, _id:-1} (a user's videos), {visibility:1, createdAt:-1, _id:-1}
- * (public lists), {tags:1, createdAt:-1} (by tag), {status:1, updatedAt:1} (the sweep of
- * abandoned uploads). Title search is a case-insensitive {$regex, $options} on client text,
+ * (public lists), {status:1, updatedAt:1} (the sweep of abandoned uploads); a tag's list
+ * reads video_tags (below). Title search is a case-insensitive {$regex, $options} on client text,
  * escaped here (db_regex_escape).
  */
 #include "db_videos.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "arena.h"
+#include "log.h"
+
+#define TAG_IN_BATCH 50 /* ids in one $in of a tag page's second read */
 
 static const char *const listed_status[] = {"processing", "ready"};
 static const char *const own_status[] = {"processing", "ready", "failed"};
@@ -140,6 +145,81 @@ append_tags(bson_t *b, const struct video *v)
     bson_append_array_end(b, &arr);
 }
 
+/* ---- the tag lists' index (sql-free-schemas/video_tags.json) ----
+ * A video's tags are an array, which no index of the local server can search (SQLite indexes
+ * one value per row), so each tag of a listed video has a document of its own in video_tags,
+ * with what a list filters and sorts on: {tag, public, ownerId, createdAt, videoId}. A tag's
+ * page reads a page of those through an index, then the videos by _id, and checks each
+ * against the list's own rules (a mirror a crash left stale can hide a video until its next
+ * write, never show one it should not). Every write of a video that changes its tags,
+ * visibility or status rewrites its mirrors (tags_sync); a delete drops them. */
+
+static bool
+is_listed_public(const struct video *v)
+{
+    return v->visibility != NULL && strcmp(v->visibility, "public") == 0 && v->status != NULL &&
+           (strcmp(v->status, "processing") == 0 || strcmp(v->status, "ready") == 0);
+}
+
+enum db_status
+db_videos_tags_drop(struct arena *a, struct db *db, const bson_oid_t *id)
+{
+    bson_t f = BSON_INITIALIZER;
+    int64_t n = 0;
+    enum db_status st;
+
+    BSON_APPEND_OID(&f, "videoId", id);
+    st = db_write(a, db, "video_tags", DB_DELETE_MANY, &f, NULL, &n);
+    bson_destroy(&f);
+    return st;
+}
+
+/* Appends v's mirror for tag i to doc. */
+void
+db_videos_tag_doc(const struct video *v, size_t i, bson_t *doc)
+{
+    char id[25 + 1 + 4 * MAX_TAG + 1];
+
+    snprintf(id, sizeof(id), "%s:%s", v->id_hex, v->tags[i]);
+    BSON_APPEND_UTF8(doc, "_id", id);
+    BSON_APPEND_OID(doc, "videoId", &v->id);
+    BSON_APPEND_UTF8(doc, "tag", v->tags[i]);
+    BSON_APPEND_OID(doc, "ownerId", &v->owner_id);
+    BSON_APPEND_BOOL(doc, "public", is_listed_public(v));
+    BSON_APPEND_DATE_TIME(doc, "createdAt", v->created_at);
+}
+
+/* Rewrites the mirrors of video id from its document as it is now. */
+static enum db_status
+tags_sync(struct arena *a, struct db *db, const bson_oid_t *id)
+{
+    struct video v;
+    enum db_status st = db_videos_get(a, db, id, &v);
+    size_t i;
+
+    if (st == DB_NOT_FOUND) {
+        return db_videos_tags_drop(a, db, id);
+    }
+    if (st != DB_OK || (st = db_videos_tags_drop(a, db, id)) != DB_OK ||
+        strcmp(v.status, "uploading") == 0) {
+        return st;
+    }
+    for (i = 0; i < v.ntags && st == DB_OK; i++) {
+        bson_t doc = BSON_INITIALIZER;
+
+        db_videos_tag_doc(&v, i, &doc);
+        if ((st = db_insert(a, db, "video_tags", &doc)) == DB_DUPLICATE) {
+            st = DB_OK; /* a second writer made the same mirror */
+        }
+        bson_destroy(&doc);
+    }
+    if (st != DB_OK) {
+        log_ev(LOG_WARN, "tags_not_synced",
+               "video %s: its tag lists may miss it until its next write", v.id_hex);
+    }
+    return st;
+}
+
 enum db_status
 db_videos_insert(struct arena *a, struct db *db, const struct video *v)
 {
@@ -205,6 +285,9 @@ db_videos_finish_upload(struct arena *a, struct db *db, const struct video *v)
     st = update_one(a, db, &f, &set);
     bson_destroy(&f);
     bson_destroy(&set);
+    if (st == DB_OK) {
+        tags_sync(a, db, &v->id);
+    }
     return st;
 }
 
@@ -246,6 +329,9 @@ db_videos_update(struct arena *a, struct db *db, const struct video *v, unsigned
     st = update_one(a, db, &f, &set);
     bson_destroy(&f);
     bson_destroy(&set);
+    if (st == DB_OK && (mask & (VIDEO_SET_TAGS | VIDEO_SET_VISIBILITY))) {
+        tags_sync(a, db, &v->id);
+    }
     return st == DB_CONFLICT ? DB_NOT_FOUND : st;
 }
 
@@ -259,6 +345,9 @@ db_videos_delete(struct arena *a, struct db *db, const bson_oid_t *id)
     BSON_APPEND_OID(&f, "_id", id);
     st = db_write(a, db, "videos", DB_DELETE_ONE, &f, NULL, &deleted);
     bson_destroy(&f);
+    if (st == DB_OK) {
+        db_videos_tags_drop(a, db, id);
+    }
     return st == DB_OK && deleted == 0 ? DB_NOT_FOUND : st;
 }
 
@@ -304,7 +393,7 @@ append_visible(bson_t *and, const char *key, const struct video_query *q)
 
 /* Keyset: strictly after the cursor in (createdAt desc, _id desc) order. */
 static void
-append_cursor(bson_t *and, const char *key, const struct video_query *q)
+append_cursor(bson_t *and, const char *key, const struct video_query *q, const char *id_field)
 {
     bson_t clause, or, older, same, lt;
 
@@ -317,7 +406,7 @@ append_cursor(bson_t *and, const char *key, const struct video_query *q)
     bson_append_document_end(& or, &older);
     BSON_APPEND_DOCUMENT_BEGIN(& or, "1", &same);
     BSON_APPEND_DATE_TIME(&same, "createdAt", q->cursor_created);
-    BSON_APPEND_DOCUMENT_BEGIN(&same, "_id", &lt);
+    BSON_APPEND_DOCUMENT_BEGIN(&same, id_field, &lt);
     BSON_APPEND_OID(&lt, "$lt", &q->cursor_id);
     bson_append_document_end(&same, &lt);
     bson_append_document_end(& or, &same);
@@ -359,9 +448,268 @@ build_list_filter(const struct video_query *q, const char *title_regex, bson_t *
     }
     if (q->has_cursor) {
         bson_uint32_to_string(n++, &kp, k, sizeof(k));
-        append_cursor(&and, kp, q);
+        append_cursor(&and, kp, q, "_id");
     }
     bson_append_array_end(f, &and);
+}
+
+/* Whether v belongs in q's list by the list's own rules (public and listed, or the
+ * viewer's own and not uploading) and has q's tag: a tag page's check of each video its
+ * mirrors named. */
+static bool
+in_tag_list(const struct video *v, const struct video_query *q)
+{
+    size_t i;
+
+    if (!is_listed_public(v) && !(q->viewer != NULL && bson_oid_equal(&v->owner_id, q->viewer) &&
+                                  strcmp(v->status, "uploading") != 0)) {
+        return false;
+    }
+    for (i = 0; i < v->ntags; i++) {
+        if (strcmp(v->tags[i], q->tag) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The mirrors being rebuilt: docs batched into unordered bulk inserts. */
+#define TAG_REBUILD_BATCH 1000
+
+struct rebuild {
+    struct arena *scratch; /* one video's strings at a time */
+    mongoc_collection_t *c;
+    bson_t docs[TAG_REBUILD_BATCH];
+    size_t n;
+    long made;
+    enum db_status st;
+};
+
+static void
+rebuild_flush(struct rebuild *rb)
+{
+    mongoc_bulk_operation_t *bulk;
+    bson_t opts = BSON_INITIALIZER;
+    bson_error_t e;
+    size_t i;
+
+    if (rb->n == 0) {
+        return;
+    }
+    BSON_APPEND_BOOL(&opts, "ordered", false);
+    bulk = mongoc_collection_create_bulk_operation_with_opts(rb->c, &opts);
+    for (i = 0; i < rb->n; i++) {
+        mongoc_bulk_operation_insert(bulk, &rb->docs[i]);
+    }
+    if (!mongoc_bulk_operation_execute(bulk, NULL, &e) && !db_is_duplicate(&e)) {
+        rb->st = db_status_of(&e, "video_tags.rebuild");
+    }
+    mongoc_bulk_operation_destroy(bulk);
+    bson_destroy(&opts);
+    for (i = 0; i < rb->n; i++) {
+        bson_destroy(&rb->docs[i]);
+    }
+    rb->made += (long)rb->n;
+    rb->n = 0;
+}
+
+static int
+rebuild_one(void *ctx, const bson_t *doc)
+{
+    struct rebuild *rb = ctx;
+    struct video v;
+    size_t i;
+
+    arena_reset(rb->scratch);
+    from_bson(rb->scratch, doc, &v);
+    if (v.status == NULL || strcmp(v.status, "uploading") == 0) {
+        return 0;
+    }
+    for (i = 0; i < v.ntags; i++) {
+        bson_init(&rb->docs[rb->n]);
+        db_videos_tag_doc(&v, i, &rb->docs[rb->n++]);
+        if (rb->n == TAG_REBUILD_BATCH) {
+            rebuild_flush(rb);
+        }
+    }
+    return rb->st == DB_OK ? 0 : -1;
+}
+
+enum db_status
+db_videos_tags_rebuild(struct arena *a, struct db *db, long *made)
+{
+    struct rebuild *rb = calloc(1, sizeof(*rb));
+    bson_t all = BSON_INITIALIZER;
+    int64_t gone = 0;
+    enum db_status st;
+
+    *made = 0;
+    if (rb == NULL || (rb->scratch = arena_new(1u << 20)) == NULL) {
+        free(rb);
+        return DB_ERROR;
+    }
+    if ((rb->c = db_coll(a, db, "video_tags", &st)) != NULL &&
+        (st = db_write(a, db, "video_tags", DB_DELETE_MANY, &all, NULL, &gone)) == DB_OK) {
+        st = db_find_each(a, db, "videos", &all, NULL, rebuild_one, rb);
+        rebuild_flush(rb);
+        st = st == DB_OK ? rb->st : st;
+    }
+    *made = rb->made;
+    while (rb->n > 0) {
+        bson_destroy(&rb->docs[--rb->n]);
+    }
+    arena_free(rb->scratch);
+    free(rb);
+    bson_destroy(&all);
+    return st;
+}
+
+/* A tag page being read: the mirrors' (createdAt, videoId) in list order, then the videos. */
+struct tag_ref {
+    int64_t at;
+    bson_oid_t id;
+};
+
+struct tag_page {
+    struct arena *a;
+    struct tag_ref refs[2][MAX_LIST_LIMIT + 1]; /* public, the viewer's own */
+    size_t nrefs[2], branch;
+    bson_oid_t ids[MAX_LIST_LIMIT + 1]; /* the page, merged */
+    size_t nids;
+    struct video *found;
+    size_t nfound;
+};
+
+static int
+tag_ref(void *ctx, const bson_t *doc)
+{
+    struct tag_page *t = ctx;
+    struct tag_ref *r = &t->refs[t->branch][t->nrefs[t->branch]];
+
+    if (t->nrefs[t->branch] <= MAX_LIST_LIMIT && db_get_oid(doc, "videoId", &r->id) == 0) {
+        r->at = db_get_i64(doc, "createdAt", 0);
+        t->nrefs[t->branch]++;
+    }
+    return 0;
+}
+
+static int
+tag_video(void *ctx, const bson_t *doc)
+{
+    struct tag_page *t = ctx;
+
+    if (t->nfound < t->nids) {
+        from_bson(t->a, doc, &t->found[t->nfound++]);
+    }
+    return 0;
+}
+
+/* Reads up to q->limit + 1 mirrors of one branch ({tag, public: true} or {tag, ownerId:
+ * viewer}) through its index, in (createdAt, videoId) order from the cursor on. Each branch
+ * alone is one index's equality prefix: the local server reads it in order and stops at the
+ * limit (an $or of the two would be read as the hull {tag}, then sorted). */
+static enum db_status
+tag_branch(struct arena *a, struct db *db, const struct video_query *q, struct tag_page *t)
+{
+    bson_t f = BSON_INITIALIZER, and, c, opts = BSON_INITIALIZER, sort;
+    enum db_status st;
+
+    BSON_APPEND_ARRAY_BEGIN(&f, "$and", &and);
+    BSON_APPEND_DOCUMENT_BEGIN(&and, "0", &c);
+    BSON_APPEND_UTF8(&c, "tag", q->tag);
+    if (t->branch == 0) {
+        BSON_APPEND_BOOL(&c, "public", true);
+    } else {
+        BSON_APPEND_OID(&c, "ownerId", q->viewer);
+    }
+    bson_append_document_end(&and, &c);
+    if (q->has_cursor) {
+        append_cursor(&and, "1", q, "videoId");
+    }
+    bson_append_array_end(&f, &and);
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+    BSON_APPEND_INT32(&sort, "createdAt", -1);
+    BSON_APPEND_INT32(&sort, "videoId", -1);
+    bson_append_document_end(&opts, &sort);
+    BSON_APPEND_INT64(&opts, "limit", (int64_t)q->limit + 1);
+    st = db_find_each(a, db, "video_tags", &f, &opts, tag_ref, t);
+    bson_destroy(&f);
+    bson_destroy(&opts);
+    return st;
+}
+
+/* True if a comes before b in the list's order (newest first, then the greater id). */
+static bool
+tag_before(const struct tag_ref *a, const struct tag_ref *b)
+{
+    return a->at != b->at ? a->at > b->at : bson_oid_compare(&a->id, &b->id) > 0;
+}
+
+/* A tag's page: up to q->limit + 1 mirrors of each branch through video_tags' indexes,
+ * merged in order (a public video of the viewer's is in both: once), then those videos by
+ * _id, kept in that order when they still qualify. */
+static enum db_status
+list_by_tag(struct arena *a, struct db *db, const struct video_query *q, struct video *out,
+            size_t *n)
+{
+    struct tag_page *t = arena_calloc(a, 1, sizeof(*t));
+    enum db_status st;
+    size_t i, j, k[2] = {0, 0};
+    char key[16];
+    const char *kp;
+
+    if (t == NULL) {
+        return DB_ERROR;
+    }
+    t->a = a;
+    if ((st = tag_branch(a, db, q, t)) != DB_OK) {
+        return st;
+    }
+    t->branch = 1;
+    if (q->viewer != NULL && (st = tag_branch(a, db, q, t)) != DB_OK) {
+        return st;
+    }
+    while (t->nids <= q->limit && (k[0] < t->nrefs[0] || k[1] < t->nrefs[1])) {
+        const struct tag_ref *p = k[0] < t->nrefs[0] ? &t->refs[0][k[0]] : NULL;
+        const struct tag_ref *o = k[1] < t->nrefs[1] ? &t->refs[1][k[1]] : NULL;
+        const struct tag_ref *next = o == NULL || (p != NULL && !tag_before(o, p)) ? p : o;
+
+        if (p != NULL && o != NULL && bson_oid_equal(&p->id, &o->id)) {
+            k[1]++; /* the same video in both: take it once */
+        }
+        k[next == p ? 0 : 1]++;
+        bson_oid_copy(&next->id, &t->ids[t->nids++]);
+    }
+    if (t->nids == 0) {
+        return DB_OK;
+    }
+    if ((t->found = arena_calloc(a, t->nids, sizeof(*t->found))) == NULL) {
+        return DB_ERROR;
+    }
+    /* By _id, TAG_IN_BATCH at a time (the local server reads a short $in through the
+     * index, value by value). */
+    for (i = 0; st == DB_OK && i < t->nids; i += TAG_IN_BATCH) {
+        bson_t vf = BSON_INITIALIZER, in, arr;
+
+        BSON_APPEND_DOCUMENT_BEGIN(&vf, "_id", &in);
+        BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
+        for (j = i; j < t->nids && j < i + TAG_IN_BATCH; j++) {
+            bson_uint32_to_string((uint32_t)(j - i), &kp, key, sizeof(key));
+            BSON_APPEND_OID(&arr, kp, &t->ids[j]);
+        }
+        bson_append_array_end(&in, &arr);
+        bson_append_document_end(&vf, &in);
+        st = db_find_each(a, db, "videos", &vf, NULL, tag_video, t);
+        bson_destroy(&vf);
+    }
+    for (i = 0; st == DB_OK && i < t->nids; i++) {
+        for (j = 0; j < t->nfound; j++) {
+            if (bson_oid_equal(&t->ids[i], &t->found[j].id) && in_tag_list(&t->found[j], q)) {
+                out[(*n)++] = t->found[j];
+            }
+        }
+    }
+    return st;
 }
 
 enum db_status
@@ -380,6 +728,11 @@ db_videos_list(struct arena *a, struct db *db, const struct video_query *q, stru
     *n = 0;
     if (c == NULL || (*out = arena_calloc(a, q->limit + 1, sizeof(**out))) == NULL) {
         return c == NULL ? cst : DB_ERROR;
+    }
+    /* A tag alone reads the tag's own index; with an owner the owner's index serves, and a
+     * title search reads every candidate anyway. */
+    if (q->tag != NULL && q->owner == NULL && q->title_q.p == NULL) {
+        return list_by_tag(a, db, q, *out, n);
     }
     if (q->title_q.p != NULL && (title_regex = db_regex_escape(a, q->title_q)) == NULL) {
         return DB_ERROR;
@@ -570,6 +923,9 @@ db_videos_set_failed(struct arena *a, struct db *db, const bson_oid_t *id, const
     BSON_APPEND_UTF8(&set, "failureReason", reason);
     st = set_if_processing(a, db, id, &set, "processing");
     bson_destroy(&set);
+    if (st == DB_OK) { /* no longer in the public lists */
+        tags_sync(a, db, id);
+    }
     return st;
 }
 

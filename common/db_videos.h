@@ -89,6 +89,14 @@ enum db_status db_videos_get(struct arena *a, struct db *db, const bson_oid_t *i
 #define VIDEO_SET_VISIBILITY  8u
 enum db_status db_videos_update(struct arena *a, struct db *db, const struct video *v,
                                 unsigned mask);
+/* The tag lists' index (sql-free-schemas/video_tags.json): db_videos_tag_doc writes the
+ * mirror of v's tag i into doc (stremoractl seed and migrate write them in bulk);
+ * db_videos_tags_drop removes a video's. The writes below keep them in step. */
+void db_videos_tag_doc(const struct video *v, size_t i, bson_t *doc);
+enum db_status db_videos_tags_drop(struct arena *a, struct db *db, const bson_oid_t *id);
+/* Makes every mirror anew from the videos (stremoractl migrate on a database without them,
+ * stremoractl seed); *made gets how many. */
+enum db_status db_videos_tags_rebuild(struct arena *a, struct db *db, long *made);
 /* Deletes by id; DB_NOT_FOUND if it was not there. */
 enum db_status db_videos_delete(struct arena *a, struct db *db, const bson_oid_t *id);
 /* Lists up to q->limit + 1 videos into out (arena array); *n gets the count. */

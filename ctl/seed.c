@@ -20,6 +20,7 @@
 #include "bounds.h"
 #include "ctl.h"
 #include "db.h"
+#include "db_videos.h"
 #include "log.h"
 #include "pwhash.h"
 #include "str.h"
@@ -184,7 +185,7 @@ ctl_seed(struct db *db, long users, long videos, uint64_t seed)
     mongoc_collection_t *vc = mongoc_database_get_collection(db_database(db), "videos");
     bson_oid_t *owners = NULL;
     bson_t *docs = NULL;
-    long i, uins = 0, uskip = 0, vins = 0, vskip = 0;
+    long i, uins = 0, uskip = 0, vins = 0, vskip = 0, tagged = 0;
     /* Users are the same whatever the seed (their names are), so that another seed's videos
      * belong to users that exist. */
     uint64_t us = 0x5eed5eed5eed5eedULL, vs = seed ^ 0x5eed5eed5eed5eedULL;
@@ -234,6 +235,11 @@ ctl_seed(struct db *db, long users, long videos, uint64_t seed)
         goto out;
     }
     n = 0;
+    /* The tag lists' index, made anew from all the videos (seeded ones go in without it). */
+    if (vins > 0 && db_videos_tags_rebuild(a, db, &tagged) != DB_OK) {
+        fprintf(stderr, "stremoractl: building video_tags failed\n");
+        goto out;
+    }
     printf("seed %llu: users %ld inserted, %ld already there; videos %ld inserted, %ld already "
            "there (password of every seeded user: %s)\n",
            (unsigned long long)seed, uins, uskip, vins, vskip, SEED_PASSWORD);

@@ -26,6 +26,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "db_users.h"
+#include "db_videos.h"
 #include "keys.h"
 #include "log.h"
 #include "pwhash.h"
@@ -201,6 +202,41 @@ filter_json(const struct dirent *de)
     return n > 5 && strcmp(de->d_name + n - 5, ".json") == 0;
 }
 
+/* The tag lists' index (video_tags) of a database written before it existed: made once from
+ * the videos; afterwards every write keeps it (common/db_videos.c). */
+static int
+tags_index(struct db *db)
+{
+    mongoc_collection_t *t = mongoc_database_get_collection(db_database(db), "video_tags");
+    mongoc_collection_t *v = mongoc_database_get_collection(db_database(db), "videos");
+    struct arena *a = arena_new(MAX_REQ_ARENA);
+    bson_t none = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+    int64_t mirrors, videos;
+    long made = 0;
+    int rc = 0;
+
+    BSON_APPEND_INT64(&opts, "limit", 1);
+    mirrors = mongoc_collection_count_documents(t, &none, &opts, NULL, NULL, NULL);
+    videos = mongoc_collection_count_documents(v, &none, &opts, NULL, NULL, NULL);
+    if (a == NULL || mirrors < 0 || videos < 0) {
+        fprintf(stderr, "stremoractl: cannot count video_tags and videos\n");
+        rc = 1;
+    } else if (mirrors == 0 && videos > 0) {
+        if (db_videos_tags_rebuild(a, db, &made) != DB_OK) {
+            fprintf(stderr, "stremoractl: building video_tags failed\n");
+            rc = 1;
+        } else {
+            printf("video_tags: %ld made from the videos\n", made);
+        }
+    }
+    bson_destroy(&none);
+    bson_destroy(&opts);
+    mongoc_collection_destroy(t);
+    mongoc_collection_destroy(v);
+    arena_free(a);
+    return rc;
+}
+
 static int
 cmd_migrate(struct db *db, const char *dir)
 {
@@ -225,7 +261,7 @@ cmd_migrate(struct db *db, const char *dir)
         free(names[i]);
     }
     free(names);
-    return rc;
+    return rc == 0 ? tags_index(db) : rc;
 }
 
 static int

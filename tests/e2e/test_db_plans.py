@@ -207,6 +207,12 @@ def fill(db, n_videos=400, owners=8, odd=True):
         {"_id": ObjectId(), "webhookId": hooks[i % 5]["_id"], "eventId": f"e{i}", "event": "video.ready",
          "attempt": 1, "at": T0 + datetime.timedelta(seconds=(i // 2) * 10), "statusCode": 200,
          "durationMs": 5, "error": ""} for i in range(150)])
+    # the tag lists' mirrors (common/db_videos.c)
+    db.video_tags.insert_many([
+        {"_id": f"{v['_id']}:{t}", "videoId": v["_id"], "tag": t, "ownerId": v["ownerId"],
+         "public": v.get("visibility") == "public", "createdAt": v["createdAt"]}
+        for v in videos if isinstance(v.get("tags"), list) and isinstance(v.get("createdAt"), datetime.datetime)
+        and isinstance(v.get("ownerId"), ObjectId) for t in v["tags"] if isinstance(t, str)])
     # resumable uploads (common/db_uploads.c)
     uploads = [{"_id": ObjectId(), "ownerId": owner_ids[i % 3], "length": 1000, "offset": i,
                 "status": "open", "expiresAt": T0 + datetime.timedelta(minutes=i - 20)} for i in range(40)]
@@ -289,6 +295,18 @@ def test_db_plans_shapes_use_an_index(scratch):
         assert_index_search(db, "webhook_deliveries", f, "webhookId_1_at_-1__id_-1",
                             [("webhookId", 1), ("at", -1), ("_id", -1)])
     assert_index_search(db, "webhook_deliveries", {"at": {"$lt": T0}}, "at_1")
+    # a tag's list (common/db_videos.c list_by_tag): the tag's public mirrors, and the viewer's
+    # own, each a page in order with the keyset on (createdAt, videoId); then the page by _id
+    tag_sort = [("createdAt", -1), ("videoId", -1)]
+    keyset = {"$or": [{"createdAt": {"$lt": T0}}, {"createdAt": T0, "videoId": {"$lt": video["_id"]}}]}
+    for c in ({}, keyset):
+        f = {"$and": [{"tag": "cats", "public": True}] + ([c] if c else [])}
+        assert_index_search(db, "video_tags", f, "tag_1_public_1_createdAt_-1_videoId_-1", tag_sort)
+        f = {"$and": [{"tag": "cats", "ownerId": owner}] + ([c] if c else [])}
+        assert_index_search(db, "video_tags", f, "tag_1_ownerId_1_createdAt_-1_videoId_-1", tag_sort)
+    assert_index_search(db, "video_tags", {"videoId": video["_id"]}, "videoId_1")
+    assert_index_search(db, "videos", {"_id": {"$in": [v["_id"] for v in data["videos"][:50]]}},
+                        ",".join(["_id_"] * 50))
     # resumable uploads: by _id (with the state a write expects), and the sweep of expired ones
     up = data["uploads"][3]
     assert_index_search(db, "uploads", {"_id": up["_id"], "status": "open", "offset": 3}, "_id_")

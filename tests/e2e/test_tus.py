@@ -23,7 +23,6 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.parse
 import uuid
 
 import pytest
@@ -37,14 +36,13 @@ from conftest import (
     MEDIA,
     MONGODB_URI,
     VIDEOS,
-    VALIDATION_CODES,
     Api,
+    assert_problem,
+    assert_validation,
     cgi_env,
     describe,
-    documented_codes,
     host_port,
     media_type,
-    openapi_spec,
     pids_of_children,
     read_pid,
     response_from_socket,
@@ -91,51 +89,18 @@ def assert_tus(resp):
     )
 
 
-def _uploads_documented():
-    return any(p.startswith(UPLOADS) for p in openapi_spec().get("paths", {}))
-
-
 def tus_problem(resp, status, code=None):
-    """Asserts a tus error: an RFC 9457 problem with this status and code that carries
-    Tus-Resumable; once docs/openapi.yaml documents /api/v1/uploads, also that it lists the
-    code for the operation and status (as assert_problem does). Returns the body."""
-    assert resp.status_code == status, describe(resp)
-    assert media_type(resp) == "application/problem+json", describe(resp)
-    body = resp.json()
-    assert isinstance(body, dict), describe(resp)
-    for member in ("type", "title", "status", "detail", "code"):
-        assert member in body, f"problem lacks {member!r}: {describe(resp)}"
-    assert isinstance(body["type"], str) and body["type"], describe(resp)
-    assert isinstance(body["title"], str) and body["title"], describe(resp)
-    assert isinstance(body["detail"], str), describe(resp)
-    assert type(body["status"]) is int and body["status"] == status, describe(resp)
-    assert isinstance(body["code"], str) and body["code"], describe(resp)
-    if code is not None:
-        assert body["code"] == code, describe(resp)
-    if _uploads_documented():
-        method = resp.request.method
-        path = urllib.parse.urlsplit(resp.request.url).path
-        try:
-            listed = documented_codes(method, path, status)
-        except KeyError as e:
-            pytest.fail(f"docs/openapi.yaml: {method} {path} {status} refers to {e}, which it lacks")
-        assert body["code"] in listed, (
-            f"docs/openapi.yaml does not list code {body['code']!r} for {method} {path} {status} "
-            f"(it lists {sorted(listed)})")
+    """Asserts a tus error: an RFC 9457 problem with this status and code, listed for the
+    operation in docs/openapi.yaml, that carries Tus-Resumable. Returns the body."""
+    body = assert_problem(resp, status, code)
     assert_tus(resp)
     return body
 
 
 def tus_validation(resp, field, code):
     """Asserts a 422 validation_failed naming {field, code}, with Tus-Resumable."""
-    body = tus_problem(resp, 422, "validation_failed")
-    errors = body.get("errors")
-    assert isinstance(errors, list) and errors, describe(resp)
-    for e in errors:
-        assert isinstance(e, dict) and isinstance(e.get("field"), str), describe(resp)
-        assert e.get("code") in VALIDATION_CODES, describe(resp)
-    pairs = [(e["field"], e["code"]) for e in errors]
-    assert (field, code) in pairs, f"expected {(field, code)} in {pairs}: {describe(resp)}"
+    body = assert_validation(resp, field, code)
+    assert_tus(resp)
     return body
 
 

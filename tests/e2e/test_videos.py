@@ -350,6 +350,51 @@ def test_videos_list_tag_filter_is_case_insensitive(api, user, make_video):
         assert _ids(_list(api, tag=q)) == [tagged["id"]], q
 
 
+def test_videos_list_tag_follows_edits_visibility_and_deletes(api, user, make_user, make_video):
+    """A tag's list reads its own index (video_tags): every write that changes what the list
+    shows moves it along, for anonymous callers, the owner and other users alike."""
+    tag = "t" + uuid.uuid4().hex[:12]
+    other = make_user()
+    a = make_video(user, tags=tag)
+    b = make_video(user, tags=tag, visibility="private")
+
+    def seen(token=None):
+        return _ids(_list(api, token, tag=tag))
+
+    def patch(v, **body):
+        r = api.patch(f"{VIDEOS}/{v['id']}", token=user["access"], json=body)
+        assert r.status_code == 200, describe(r)
+
+    assert seen() == [a["id"]] and seen(other["access"]) == [a["id"]]
+    assert seen(user["access"]) == [b["id"], a["id"]]
+    patch(a, visibility="private")
+    assert seen() == [] and seen(other["access"]) == []
+    assert seen(user["access"]) == [b["id"], a["id"]]
+    patch(b, tags=["elsewhere"])
+    assert seen(user["access"]) == [a["id"]]
+    patch(a, visibility="public", tags=[tag, "more"])
+    assert seen() == [a["id"]]
+    assert _ids(_list(api, tag="more")) [:1] == [a["id"]]
+    assert api.delete(f"{VIDEOS}/{a['id']}", token=user["access"]).status_code == 204
+    assert seen() == [] and seen(user["access"]) == []
+
+
+def test_videos_list_tag_pages_in_order(api, user, make_user, make_video):
+    tag = "p" + uuid.uuid4().hex[:12]
+    made = [make_video(user, tags=tag, visibility="private" if i == 2 else "public") for i in range(5)]
+    for token, want in ((None, [v["id"] for v in reversed(made) if v["visibility"] == "public"]),
+                        (user["access"], [v["id"] for v in reversed(made)])):
+        got, cursor = [], None
+        for _ in range(10):
+            doc = _list(api, token, tag=tag, limit=2, **({"cursor": cursor} if cursor else {}))
+            assert len(doc["items"]) <= 2
+            got += _ids(doc)
+            cursor = doc["nextCursor"]
+            if not cursor:
+                break
+        assert got == want
+
+
 def test_videos_list_q_matches_title_case_insensitively(api, user, make_video):
     mark = uuid.uuid4().hex[:10]
     v = make_video(user, title=f"Holiday In Rome {mark}")
