@@ -16,6 +16,7 @@
 #include "log.h"
 
 #define TAG_IN_BATCH 50 /* ids in one $in of a tag page's second read */
+#define TAG_ROUNDS   4  /* reads of a tag page's mirrors, when stale ones fall out */
 
 static const char *const listed_status[] = {"processing", "ready"};
 static const char *const own_status[] = {"processing", "ready", "failed"};
@@ -189,9 +190,8 @@ db_videos_tag_doc(const struct video *v, size_t i, bson_t *doc)
     BSON_APPEND_DATE_TIME(doc, "createdAt", v->created_at);
 }
 
-/* Rewrites the mirrors of video id from its document as it is now. */
-static enum db_status
-tags_sync(struct arena *a, struct db *db, const bson_oid_t *id)
+enum db_status
+db_videos_tags_sync(struct arena *a, struct db *db, const bson_oid_t *id)
 {
     struct video v;
     enum db_status st = db_videos_get(a, db, id, &v);
@@ -286,7 +286,7 @@ db_videos_finish_upload(struct arena *a, struct db *db, const struct video *v)
     bson_destroy(&f);
     bson_destroy(&set);
     if (st == DB_OK) {
-        tags_sync(a, db, &v->id);
+        db_videos_tags_sync(a, db, &v->id);
     }
     return st;
 }
@@ -330,7 +330,7 @@ db_videos_update(struct arena *a, struct db *db, const struct video *v, unsigned
     bson_destroy(&f);
     bson_destroy(&set);
     if (st == DB_OK && (mask & (VIDEO_SET_TAGS | VIDEO_SET_VISIBILITY))) {
-        tags_sync(a, db, &v->id);
+        db_videos_tags_sync(a, db, &v->id);
     }
     return st == DB_CONFLICT ? DB_NOT_FOUND : st;
 }
@@ -473,45 +473,18 @@ in_tag_list(const struct video *v, const struct video_query *q)
     return false;
 }
 
-/* The mirrors being rebuilt: docs batched into unordered bulk inserts. */
+/* The mirrors being rebuilt: all of them made while one cursor reads the videos (only the
+ * fields a mirror needs), then written by unordered bulk inserts of TAG_REBUILD_BATCH once
+ * the cursor is done (a write between two reads of a long cursor lost it on the local
+ * server; a sorted, batched read would sort the whole collection each time there). */
 #define TAG_REBUILD_BATCH 1000
 
 struct rebuild {
     struct arena *scratch; /* one video's strings at a time */
-    mongoc_collection_t *c;
-    bson_t docs[TAG_REBUILD_BATCH];
-    size_t n;
-    long made;
+    bson_t **docs;         /* bson_new()'s: bson_t wants more alignment than malloc gives */
+    size_t n, cap;
     enum db_status st;
 };
-
-static void
-rebuild_flush(struct rebuild *rb)
-{
-    mongoc_bulk_operation_t *bulk;
-    bson_t opts = BSON_INITIALIZER;
-    bson_error_t e;
-    size_t i;
-
-    if (rb->n == 0) {
-        return;
-    }
-    BSON_APPEND_BOOL(&opts, "ordered", false);
-    bulk = mongoc_collection_create_bulk_operation_with_opts(rb->c, &opts);
-    for (i = 0; i < rb->n; i++) {
-        mongoc_bulk_operation_insert(bulk, &rb->docs[i]);
-    }
-    if (!mongoc_bulk_operation_execute(bulk, NULL, &e) && !db_is_duplicate(&e)) {
-        rb->st = db_status_of(&e, "video_tags.rebuild");
-    }
-    mongoc_bulk_operation_destroy(bulk);
-    bson_destroy(&opts);
-    for (i = 0; i < rb->n; i++) {
-        bson_destroy(&rb->docs[i]);
-    }
-    rb->made += (long)rb->n;
-    rb->n = 0;
-}
 
 static int
 rebuild_one(void *ctx, const bson_t *doc)
@@ -526,41 +499,88 @@ rebuild_one(void *ctx, const bson_t *doc)
         return 0;
     }
     for (i = 0; i < v.ntags; i++) {
-        bson_init(&rb->docs[rb->n]);
-        db_videos_tag_doc(&v, i, &rb->docs[rb->n++]);
-        if (rb->n == TAG_REBUILD_BATCH) {
-            rebuild_flush(rb);
+        if (rb->n == rb->cap) {
+            size_t cap = rb->cap == 0 ? 4096 : rb->cap * 2;
+            bson_t **more = realloc(rb->docs, cap * sizeof(*more));
+
+            if (more == NULL) {
+                rb->st = DB_ERROR;
+                return -1;
+            }
+            rb->docs = more;
+            rb->cap = cap;
         }
+        if ((rb->docs[rb->n] = bson_new()) == NULL) {
+            rb->st = DB_ERROR;
+            return -1;
+        }
+        db_videos_tag_doc(&v, i, rb->docs[rb->n++]);
     }
-    return rb->st == DB_OK ? 0 : -1;
+    return 0;
+}
+
+/* Inserts docs[from, to) in one unordered bulk; adds what went in to *made. */
+static enum db_status
+rebuild_write(mongoc_collection_t *c, bson_t **docs, size_t from, size_t to, long *made)
+{
+    mongoc_bulk_operation_t *bulk;
+    bson_t opts = BSON_INITIALIZER, reply;
+    enum db_status st = DB_OK;
+    bson_error_t e;
+    size_t i;
+
+    BSON_APPEND_BOOL(&opts, "ordered", false);
+    bulk = mongoc_collection_create_bulk_operation_with_opts(c, &opts);
+    for (i = from; i < to; i++) {
+        mongoc_bulk_operation_insert(bulk, docs[i]);
+    }
+    if (!mongoc_bulk_operation_execute(bulk, &reply, &e) && !db_is_duplicate(&e)) {
+        st = db_status_of(&e, "video_tags.rebuild");
+    }
+    *made += (long)db_get_i64(&reply, "nInserted", 0);
+    bson_destroy(&reply);
+    mongoc_bulk_operation_destroy(bulk);
+    bson_destroy(&opts);
+    return st;
 }
 
 enum db_status
 db_videos_tags_rebuild(struct arena *a, struct db *db, long *made)
 {
-    struct rebuild *rb = calloc(1, sizeof(*rb));
-    bson_t all = BSON_INITIALIZER;
+    struct rebuild rb = {0};
+    bson_t all = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
+    mongoc_collection_t *c;
     int64_t gone = 0;
     enum db_status st;
+    size_t i;
 
     *made = 0;
-    if (rb == NULL || (rb->scratch = arena_new(1u << 20)) == NULL) {
-        free(rb);
+    if ((rb.scratch = arena_new(1u << 20)) == NULL) {
         return DB_ERROR;
     }
-    if ((rb->c = db_coll(a, db, "video_tags", &st)) != NULL &&
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+    BSON_APPEND_INT32(&proj, "ownerId", 1);
+    BSON_APPEND_INT32(&proj, "tags", 1);
+    BSON_APPEND_INT32(&proj, "visibility", 1);
+    BSON_APPEND_INT32(&proj, "status", 1);
+    BSON_APPEND_INT32(&proj, "createdAt", 1);
+    bson_append_document_end(&opts, &proj);
+    st = db_find_each(a, db, "videos", &all, &opts, rebuild_one, &rb);
+    st = st == DB_OK ? rb.st : st;
+    if (st == DB_OK && (c = db_coll(a, db, "video_tags", &st)) != NULL &&
         (st = db_write(a, db, "video_tags", DB_DELETE_MANY, &all, NULL, &gone)) == DB_OK) {
-        st = db_find_each(a, db, "videos", &all, NULL, rebuild_one, rb);
-        rebuild_flush(rb);
-        st = st == DB_OK ? rb->st : st;
+        for (i = 0; i < rb.n && st == DB_OK; i += TAG_REBUILD_BATCH) {
+            st = rebuild_write(c, rb.docs, i,
+                               rb.n - i < TAG_REBUILD_BATCH ? rb.n : i + TAG_REBUILD_BATCH, made);
+        }
     }
-    *made = rb->made;
-    while (rb->n > 0) {
-        bson_destroy(&rb->docs[--rb->n]);
+    for (i = 0; i < rb.n; i++) {
+        bson_destroy(rb.docs[i]);
     }
-    arena_free(rb->scratch);
-    free(rb);
+    free(rb.docs);
+    arena_free(rb.scratch);
     bson_destroy(&all);
+    bson_destroy(&opts);
     return st;
 }
 
@@ -645,31 +665,34 @@ tag_before(const struct tag_ref *a, const struct tag_ref *b)
     return a->at != b->at ? a->at > b->at : bson_oid_compare(&a->id, &b->id) > 0;
 }
 
-/* A tag's page: up to q->limit + 1 mirrors of each branch through video_tags' indexes,
- * merged in order (a public video of the viewer's is in both: once), then those videos by
- * _id, kept in that order when they still qualify. */
-static enum db_status
-list_by_tag(struct arena *a, struct db *db, const struct video_query *q, struct video *out,
-            size_t *n)
+/* One round of a tag page: up to `want` refs merged from both branches (from cq's cursor),
+ * their videos by _id, and those that qualify appended to out in order. A mirror whose
+ * video is gone is dropped, one that no longer matches its video is rewritten: the lists
+ * mend themselves as they are read. Returns the refs merged (fewer than want: no more). */
+static size_t
+tag_round(struct arena *a, struct db *db, const struct video_query *q, const struct video_query *cq,
+          size_t want, struct video *out, size_t *n, struct tag_ref *last, enum db_status *st)
 {
     struct tag_page *t = arena_calloc(a, 1, sizeof(*t));
-    enum db_status st;
+    struct video_query bq = *cq;
     size_t i, j, k[2] = {0, 0};
     char key[16];
     const char *kp;
 
     if (t == NULL) {
-        return DB_ERROR;
+        *st = DB_ERROR;
+        return 0;
     }
     t->a = a;
-    if ((st = tag_branch(a, db, q, t)) != DB_OK) {
-        return st;
+    bq.limit = want - 1; /* tag_branch reads limit + 1 */
+    if ((*st = tag_branch(a, db, &bq, t)) != DB_OK) {
+        return 0;
     }
     t->branch = 1;
-    if (q->viewer != NULL && (st = tag_branch(a, db, q, t)) != DB_OK) {
-        return st;
+    if (q->viewer != NULL && (*st = tag_branch(a, db, &bq, t)) != DB_OK) {
+        return 0;
     }
-    while (t->nids <= q->limit && (k[0] < t->nrefs[0] || k[1] < t->nrefs[1])) {
+    while (t->nids < want && (k[0] < t->nrefs[0] || k[1] < t->nrefs[1])) {
         const struct tag_ref *p = k[0] < t->nrefs[0] ? &t->refs[0][k[0]] : NULL;
         const struct tag_ref *o = k[1] < t->nrefs[1] ? &t->refs[1][k[1]] : NULL;
         const struct tag_ref *next = o == NULL || (p != NULL && !tag_before(o, p)) ? p : o;
@@ -678,17 +701,19 @@ list_by_tag(struct arena *a, struct db *db, const struct video_query *q, struct 
             k[1]++; /* the same video in both: take it once */
         }
         k[next == p ? 0 : 1]++;
+        *last = *next;
         bson_oid_copy(&next->id, &t->ids[t->nids++]);
     }
     if (t->nids == 0) {
-        return DB_OK;
+        return 0;
     }
     if ((t->found = arena_calloc(a, t->nids, sizeof(*t->found))) == NULL) {
-        return DB_ERROR;
+        *st = DB_ERROR;
+        return 0;
     }
     /* By _id, TAG_IN_BATCH at a time (the local server reads a short $in through the
      * index, value by value). */
-    for (i = 0; st == DB_OK && i < t->nids; i += TAG_IN_BATCH) {
+    for (i = 0; *st == DB_OK && i < t->nids; i += TAG_IN_BATCH) {
         bson_t vf = BSON_INITIALIZER, in, arr;
 
         BSON_APPEND_DOCUMENT_BEGIN(&vf, "_id", &in);
@@ -699,15 +724,43 @@ list_by_tag(struct arena *a, struct db *db, const struct video_query *q, struct 
         }
         bson_append_array_end(&in, &arr);
         bson_append_document_end(&vf, &in);
-        st = db_find_each(a, db, "videos", &vf, NULL, tag_video, t);
+        *st = db_find_each(a, db, "videos", &vf, NULL, tag_video, t);
         bson_destroy(&vf);
     }
-    for (i = 0; st == DB_OK && i < t->nids; i++) {
-        for (j = 0; j < t->nfound; j++) {
-            if (bson_oid_equal(&t->ids[i], &t->found[j].id) && in_tag_list(&t->found[j], q)) {
-                out[(*n)++] = t->found[j];
-            }
+    for (i = 0; *st == DB_OK && i < t->nids; i++) {
+        for (j = 0; j < t->nfound && !bson_oid_equal(&t->ids[i], &t->found[j].id); j++) {
         }
+        if (j == t->nfound) {
+            db_videos_tags_drop(a, db, &t->ids[i]);
+        } else if (in_tag_list(&t->found[j], q)) {
+            out[(*n)++] = t->found[j];
+        } else if (q->viewer == NULL || !bson_oid_equal(&t->found[j].owner_id, q->viewer)) {
+            db_videos_tags_sync(a, db, &t->ids[i]); /* public no longer, or the tag gone */
+        }
+    }
+    return t->nids;
+}
+
+/* A tag's page: rounds of tag_round from the list's cursor until limit + 1 videos qualify
+ * or the mirrors run out (a stale mirror costs a round, not the rest of the list). */
+static enum db_status
+list_by_tag(struct arena *a, struct db *db, const struct video_query *q, struct video *out,
+            size_t *n)
+{
+    struct video_query cq = *q;
+    enum db_status st = DB_OK;
+    struct tag_ref last;
+    int round;
+
+    for (round = 0; round < TAG_ROUNDS && *n <= q->limit && st == DB_OK; round++) {
+        size_t want = q->limit + 1 - *n;
+
+        if (tag_round(a, db, q, &cq, want, out, n, &last, &st) < want) {
+            break;
+        }
+        cq.has_cursor = true;
+        cq.cursor_created = last.at;
+        bson_oid_copy(&last.id, &cq.cursor_id);
     }
     return st;
 }
@@ -910,6 +963,9 @@ db_videos_set_ready(struct arena *a, struct db *db, const bson_oid_t *id,
     bson_append_array_end(&set, &arr);
     st = set_if_processing(a, db, id, &set, "processing");
     bson_destroy(&set);
+    if (st == DB_OK) { /* every upload comes this way: mends mirrors a crash left */
+        db_videos_tags_sync(a, db, id);
+    }
     return st;
 }
 
@@ -924,7 +980,7 @@ db_videos_set_failed(struct arena *a, struct db *db, const bson_oid_t *id, const
     st = set_if_processing(a, db, id, &set, "processing");
     bson_destroy(&set);
     if (st == DB_OK) { /* no longer in the public lists */
-        tags_sync(a, db, id);
+        db_videos_tags_sync(a, db, id);
     }
     return st;
 }

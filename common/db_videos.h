@@ -94,6 +94,8 @@ enum db_status db_videos_update(struct arena *a, struct db *db, const struct vid
  * db_videos_tags_drop removes a video's. The writes below keep them in step. */
 void db_videos_tag_doc(const struct video *v, size_t i, bson_t *doc);
 enum db_status db_videos_tags_drop(struct arena *a, struct db *db, const bson_oid_t *id);
+/* Rewrites video id's mirrors from its document as it is now (drops them if it is gone). */
+enum db_status db_videos_tags_sync(struct arena *a, struct db *db, const bson_oid_t *id);
 /* Makes every mirror anew from the videos (stremoractl migrate on a database without them,
  * stremoractl seed); *made gets how many. */
 enum db_status db_videos_tags_rebuild(struct arena *a, struct db *db, long *made);

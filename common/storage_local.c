@@ -130,13 +130,15 @@ storage_upload_begin(struct storage *s, const char *video_id, struct storage_upl
     return STORAGE_OK;
 }
 
-enum storage_status
-storage_upload_write(struct storage_upload *u, const void *p, size_t n)
+/* Writes all n bytes of p to fd: at off (pwrite), or at its position when off is -1.
+ * Adds what was written to *count (if not NULL). STORAGE_FULL when the disk is full. */
+static enum storage_status
+write_full(int fd, int64_t off, const void *p, size_t n, const char *path, uint64_t *count)
 {
     const char *c = p;
 
     while (n > 0) {
-        ssize_t w = write(u->fd, c, n);
+        ssize_t w = off < 0 ? write(fd, c, n) : pwrite(fd, c, n, (off_t)off);
 
         if (w == -1) {
             if (errno == EINTR) {
@@ -146,14 +148,23 @@ storage_upload_write(struct storage_upload *u, const void *p, size_t n)
                 log_ev(LOG_WARN, "storage_full", "writing an upload: %s", strerror(errno));
                 return STORAGE_FULL;
             }
-            log_errno("write", u->tmp);
+            log_errno("write", path);
             return STORAGE_ERROR;
         }
         c += w;
         n -= (size_t)w;
-        u->size += (uint64_t)w;
+        off = off < 0 ? off : off + w;
+        if (count != NULL) {
+            *count += (uint64_t)w;
+        }
     }
     return STORAGE_OK;
+}
+
+enum storage_status
+storage_upload_write(struct storage_upload *u, const void *p, size_t n)
+{
+    return write_full(u->fd, -1, p, n, u->tmp, &u->size);
 }
 
 static int
@@ -492,27 +503,7 @@ storage_part_truncate(struct storage_part *p, uint64_t off)
 enum storage_status
 storage_part_write(struct storage_part *p, uint64_t off, const void *buf, size_t n)
 {
-    const char *c = buf;
-
-    while (n > 0) {
-        ssize_t w = pwrite(p->fd, c, n, (off_t)off);
-
-        if (w == -1) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == ENOSPC || errno == EDQUOT) {
-                log_ev(LOG_WARN, "storage_full", "writing an upload: %s", strerror(errno));
-                return STORAGE_FULL;
-            }
-            log_errno("pwrite", p->path);
-            return STORAGE_ERROR;
-        }
-        c += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return STORAGE_OK;
+    return write_full(p->fd, (int64_t)off, buf, n, p->path, NULL);
 }
 
 ssize_t
@@ -551,7 +542,9 @@ storage_part_publish(struct storage_part *p, const char *video_id, const char *n
     }
     snprintf(dir, sizeof(dir), "%s/%.24s", p->s->videos, video_id);
     snprintf(dst, sizeof(dst), "%s/%.32s", dir, name);
-    snprintf(tmp, sizeof(tmp), "%s/.%.32s.%ld", dir, name, (long)getpid());
+    /* One name for the second link whoever makes it: only the part's lock holder does, and
+     * one a crash left is replaced, not kept beside the video for good. */
+    snprintf(tmp, sizeof(tmp), "%s/.%.32s.link", dir, name);
     if (mkdir_p(dir) == -1) {
         return status_of(errno);
     }
@@ -559,7 +552,7 @@ storage_part_publish(struct storage_part *p, const char *video_id, const char *n
     /* A second name first, then the final name in one step: readers see all or none. */
     if (link(p->path, tmp) == -1 || rename(tmp, dst) == -1) {
         e = errno;
-        log_errno("link", dst);
+        log_errno("link or rename", dst);
         unlink(tmp);
         return status_of(e);
     }

@@ -241,8 +241,8 @@ ctl_seed(struct db *db, long users, long videos, uint64_t seed)
         goto out;
     }
     printf("seed %llu: users %ld inserted, %ld already there; videos %ld inserted, %ld already "
-           "there (password of every seeded user: %s)\n",
-           (unsigned long long)seed, uins, uskip, vins, vskip, SEED_PASSWORD);
+           "there, %ld tag mirrors (password of every seeded user: %s)\n",
+           (unsigned long long)seed, uins, uskip, vins, vskip, tagged, SEED_PASSWORD);
     rc = 0;
 out:
     free(owners);

@@ -202,37 +202,44 @@ filter_json(const struct dirent *de)
     return n > 5 && strcmp(de->d_name + n - 5, ".json") == 0;
 }
 
-/* The tag lists' index (video_tags) of a database written before it existed: made once from
- * the videos; afterwards every write keeps it (common/db_videos.c). */
+/* The tag lists' index (video_tags) of a database written before it existed: built once
+ * from the videos, and the migration recorded only once it completed (an interrupted
+ * build is redone in full at the next migrate); afterwards every write keeps it
+ * (common/db_videos.c). */
 static int
 tags_index(struct db *db)
 {
-    mongoc_collection_t *t = mongoc_database_get_collection(db_database(db), "video_tags");
-    mongoc_collection_t *v = mongoc_database_get_collection(db_database(db), "videos");
+    mongoc_collection_t *m = mongoc_database_get_collection(db_database(db), "migrations");
     struct arena *a = arena_new(MAX_REQ_ARENA);
-    bson_t none = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-    int64_t mirrors, videos;
+    bson_t mark = BSON_INITIALIZER, doc = BSON_INITIALIZER;
+    bson_error_t e;
+    int64_t done;
     long made = 0;
     int rc = 0;
 
-    BSON_APPEND_INT64(&opts, "limit", 1);
-    mirrors = mongoc_collection_count_documents(t, &none, &opts, NULL, NULL, NULL);
-    videos = mongoc_collection_count_documents(v, &none, &opts, NULL, NULL, NULL);
-    if (a == NULL || mirrors < 0 || videos < 0) {
-        fprintf(stderr, "stremoractl: cannot count video_tags and videos\n");
+    BSON_APPEND_UTF8(&mark, "_id", "video_tags");
+    done = mongoc_collection_count_documents(m, &mark, NULL, NULL, NULL, &e);
+    if (a == NULL || done < 0) {
+        fprintf(stderr, "stremoractl: cannot read migrations: %s\n", e.message);
         rc = 1;
-    } else if (mirrors == 0 && videos > 0) {
+    } else if (done == 0) {
         if (db_videos_tags_rebuild(a, db, &made) != DB_OK) {
-            fprintf(stderr, "stremoractl: building video_tags failed\n");
+            fprintf(stderr, "stremoractl: building video_tags failed (run migrate again)\n");
             rc = 1;
         } else {
-            printf("video_tags: %ld made from the videos\n", made);
+            BSON_APPEND_UTF8(&doc, "_id", "video_tags");
+            BSON_APPEND_DATE_TIME(&doc, "at", db_now_ms());
+            if (!mongoc_collection_insert_one(m, &doc, NULL, NULL, &e) && !db_is_duplicate(&e)) {
+                fprintf(stderr, "stremoractl: recording the video_tags migration: %s\n", e.message);
+                rc = 1;
+            } else {
+                printf("video_tags: %ld mirrors made from the videos\n", made);
+            }
         }
     }
-    bson_destroy(&none);
-    bson_destroy(&opts);
-    mongoc_collection_destroy(t);
-    mongoc_collection_destroy(v);
+    bson_destroy(&mark);
+    bson_destroy(&doc);
+    mongoc_collection_destroy(m);
     arena_free(a);
     return rc;
 }

@@ -171,6 +171,7 @@ finish(struct request *r, struct tus_upload *u, struct storage_part *p, int *rc)
     enum container kind = container_from_ext(u->container);
     enum storage_status ss;
     enum db_status st;
+    bool earlier = false; /* the video was made by an attempt before this one */
     char hex[65];
 
     bson_oid_copy(&u->id, &v.id);
@@ -192,6 +193,7 @@ finish(struct request *r, struct tus_upload *u, struct storage_part *p, int *rc)
     if (st == DB_DUPLICATE) { /* an earlier attempt got this far */
         st = db_videos_get(r->arena, app->db, &u->id, &cur);
         if (st == DB_OK && strcmp(cur.status, "uploading") != 0) {
+            earlier = true;
             goto done;
         }
     }
@@ -212,6 +214,7 @@ finish(struct request *r, struct tus_upload *u, struct storage_part *p, int *rc)
     if ((st = db_videos_finish_upload(r->arena, app->db, &v)) == DB_CONFLICT) {
         st = db_videos_get(r->arena, app->db, &u->id, &cur);
         st = st == DB_OK && strcmp(cur.status, "uploading") != 0 ? DB_OK : DB_CONFLICT;
+        earlier = st == DB_OK;
     }
     if (st != DB_OK) {
         *rc = respond_db_problem(r, st);
@@ -220,6 +223,9 @@ finish(struct request *r, struct tus_upload *u, struct storage_part *p, int *rc)
     log_ev(LOG_INFO, "video_uploaded", "video %s: %lld bytes (resumable)", u->id_hex,
            (long long)u->length);
 done:
+    if (earlier) { /* an earlier attempt made the video: its tag mirrors may lag */
+        db_videos_tags_sync(r->arena, app->db, &u->id);
+    }
     cache_invalidate(r, 'v', u->id_hex); /* a GET meanwhile cached it as missing */
     if ((st = db_uploads_done(r->arena, app->db, &u->id)) != DB_OK && st != DB_CONFLICT) {
         *rc = respond_db_problem(r, st);

@@ -34,6 +34,10 @@ cleanup_run(struct job_run *r)
     if (st != DB_NOT_FOUND) {
         return job_run_fail(r, JOB_OUTCOME_RETRY, "reading the video: database unavailable");
     }
+    /* Its tag lists' mirrors (again: a write racing the delete may have made some). */
+    if (db_videos_tags_drop(r->a, r->w->db, &r->job->video_id) != DB_OK) {
+        return job_run_fail(r, JOB_OUTCOME_RETRY, "dropping its tag mirrors failed");
+    }
     storage_delete_tmp(r->w->storage, v.id_hex);
     if (storage_delete_video(r->w->storage, v.id_hex) != STORAGE_OK) {
         return job_run_fail(r, JOB_OUTCOME_RETRY, "removing the files failed");

@@ -395,6 +395,80 @@ def test_videos_list_tag_pages_in_order(api, user, make_user, make_video):
         assert got == want
 
 
+def test_videos_list_tag_mends_stale_mirrors(api, user, make_video):
+    """A mirror whose video is gone, or that says public for a video that is not, never
+    cuts a tag's list short: the page reads on past it (and the mirror is mended)."""
+    import pymongo
+    from bson import ObjectId
+
+    from conftest import DB_NAME, MONGODB_URI
+
+    tag = "m" + uuid.uuid4().hex[:12]
+    made = [make_video(user, tags=tag) for _ in range(3)]
+    hidden = make_video(user, tags=tag, visibility="private")
+    client = pymongo.MongoClient(MONGODB_URI)
+    try:
+        mirrors = client[DB_NAME].video_tags
+        newest = mirrors.find_one({"videoId": ObjectId(hidden["id"])})
+        assert newest is not None, "the private video has no mirror"
+        # A mirror of a video that does not exist, and the private video's marked public,
+        # both newer than every real one: they head the first page.
+        ghost = ObjectId()
+        mirrors.insert_one({"_id": f"{ghost}:{tag}", "videoId": ghost, "tag": tag,
+                            "ownerId": ObjectId(user["id"]), "public": True,
+                            "createdAt": newest["createdAt"]})
+        mirrors.update_one({"_id": newest["_id"]}, {"$set": {"public": True}})
+        got, cursor = [], None
+        for _ in range(10):
+            doc = _list(api, tag=tag, limit=2, **({"cursor": cursor} if cursor else {}))
+            got += _ids(doc)
+            cursor = doc["nextCursor"]
+            if not cursor:
+                break
+        assert got == [v["id"] for v in reversed(made)]
+        assert mirrors.count_documents({"videoId": ghost}) == 0
+        assert mirrors.find_one({"_id": newest["_id"]})["public"] is False
+    finally:
+        client.close()
+
+
+def test_videos_list_tag_index_is_built_by_migrate(api, user, make_video):
+    """A database written before video_tags (no mirrors, no record of the migration):
+    stremoractl migrate builds the mirrors from the videos once, then records it."""
+    import os
+    import subprocess
+
+    import pymongo
+    from bson import ObjectId
+
+    from conftest import CTL, DB_NAME, MONGODB_URI, REPO
+
+    tag = "g" + uuid.uuid4().hex[:12]
+    v = make_video(user, tags=f"{tag},second")
+    client = pymongo.MongoClient(MONGODB_URI)
+    try:
+        db = client[DB_NAME]
+        db.migrations.delete_one({"_id": "video_tags"})
+        db.video_tags.delete_many({"videoId": ObjectId(v["id"])})
+        assert db.migrations.count_documents({"_id": "video_tags"}) == 0
+        p = subprocess.run([str(CTL), "migrate", "--schemas", str(REPO / "sql-free-schemas")],
+                           env=dict(os.environ, MONGODB_URI=MONGODB_URI, STREMORA_DB_NAME=DB_NAME),
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert "mirrors made from the videos" in p.stdout, p.stdout
+        assert sorted(d["tag"] for d in db.video_tags.find({"videoId": ObjectId(v["id"])})) == \
+            sorted([tag, "second"])
+        assert db.migrations.count_documents({"_id": "video_tags"}) == 1
+        assert _ids(_list(api, user["access"], tag=tag)) == [v["id"]]
+        # Recorded: a second migrate builds nothing.
+        p = subprocess.run([str(CTL), "migrate", "--schemas", str(REPO / "sql-free-schemas")],
+                           env=dict(os.environ, MONGODB_URI=MONGODB_URI, STREMORA_DB_NAME=DB_NAME),
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0 and "mirrors made" not in p.stdout, p.stdout + p.stderr
+    finally:
+        client.close()
+
+
 def test_videos_list_q_matches_title_case_insensitively(api, user, make_video):
     mark = uuid.uuid4().hex[:10]
     v = make_video(user, title=f"Holiday In Rome {mark}")
