@@ -734,7 +734,7 @@
   function tagList(tags) {
     if (!tags || !tags.length) return null;
     return h('ul', { class: 'tags', 'aria-label': 'Tags' }, tags.map(function (t) {
-      return h('li', {}, h('a', { href: '/' + qs({ tag: t }), class: 'tag' }, '#' + t));
+      return h('li', {}, h('a', { href: '/' + qs({ tag: t }), class: 'tag', title: '#' + t }, '#' + t));
     }));
   }
 
