@@ -10,9 +10,9 @@
 #define MAX_REQ_ARENA (8u << 20) /* bytes one request may allocate; far above valid input */
 
 /* HTTP */
-#define MAX_JSON_BODY    (64u * 1024) /* bytes of a JSON request body */
+#define MAX_JSON_BODY    (128u * 1024) /* bytes of a JSON request body: a comment, escaped */
 #define MAX_JSON_DEPTH   16           /* nesting levels of a JSON document */
-#define MAX_JSON_STRING  20480 /* bytes of one JSON string, unescaped: >= 4 * MAX_DESCRIPTION */
+#define MAX_JSON_STRING  40960 /* bytes of one JSON string, unescaped: >= 4 * MAX_COMMENT */
 #define MAX_JSON_MEMBERS 256   /* members of all objects in one document */
 #define MAX_ROUTE_PARAMS 4     /* {param} segments in one route pattern */
 #define MAX_PATH         2048  /* bytes of a request path */
@@ -46,6 +46,15 @@
 #define MAX_SLINK_TOKEN                                                                            \
     96 /* bytes of a media link token: kid "." expiry "." mac (<= 32+1+19+1+43) */
 #define MAX_MEDIA_PATH 255 /* bytes of the file path after /media/<token>/<videoId>/ */
+
+/* Community */
+#define MAX_BIO                  1000        /* characters of a channel's bio */
+#define MAX_COMMENT              10000       /* characters of a comment */
+#define MAX_POST                 5000        /* characters of a community post */
+#define MAX_PLAYLIST_TITLE       150         /* characters of a playlist's title */
+#define MAX_PLAYLIST_DESCRIPTION 5000        /* characters of a playlist's description */
+#define MAX_PLAYLIST_ITEMS       5000        /* videos in one playlist */
+#define MAX_IMAGE_BYTES          (5u << 20)  /* bytes of an avatar or banner as uploaded */
 
 /* Videos */
 #define MAX_TITLE           200          /* characters of a video title */

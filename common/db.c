@@ -240,23 +240,39 @@ db_find_each(struct arena *a, struct db *db, const char *coll, const bson_t *fil
 }
 
 void
-db_append_keyset_before(bson_t *f, const char *field, int64_t at, const bson_oid_t *id)
+db_append_keyset(bson_t *f, const char *field, enum db_key_type type, int64_t key,
+                 const bson_oid_t *id, bool ascending)
 {
-    bson_t or, older, same, lt;
+    const char *cmp = ascending ? "$gt" : "$lt";
+    bson_t or, beyond, same, op;
 
     BSON_APPEND_ARRAY_BEGIN(f, "$or", & or);
-    BSON_APPEND_DOCUMENT_BEGIN(& or, "0", &older);
-    BSON_APPEND_DOCUMENT_BEGIN(&older, field, &lt);
-    BSON_APPEND_DATE_TIME(&lt, "$lt", at);
-    bson_append_document_end(&older, &lt);
-    bson_append_document_end(& or, &older);
+    BSON_APPEND_DOCUMENT_BEGIN(& or, "0", &beyond);
+    BSON_APPEND_DOCUMENT_BEGIN(&beyond, field, &op);
+    if (type == DB_KEY_DATE) {
+        BSON_APPEND_DATE_TIME(&op, cmp, key);
+    } else {
+        BSON_APPEND_INT64(&op, cmp, key);
+    }
+    bson_append_document_end(&beyond, &op);
+    bson_append_document_end(& or, &beyond);
     BSON_APPEND_DOCUMENT_BEGIN(& or, "1", &same);
-    BSON_APPEND_DATE_TIME(&same, field, at);
-    BSON_APPEND_DOCUMENT_BEGIN(&same, "_id", &lt);
-    BSON_APPEND_OID(&lt, "$lt", id);
-    bson_append_document_end(&same, &lt);
+    if (type == DB_KEY_DATE) {
+        BSON_APPEND_DATE_TIME(&same, field, key);
+    } else {
+        BSON_APPEND_INT64(&same, field, key);
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(&same, "_id", &op);
+    BSON_APPEND_OID(&op, cmp, id);
+    bson_append_document_end(&same, &op);
     bson_append_document_end(& or, &same);
     bson_append_array_end(f, & or);
+}
+
+void
+db_append_keyset_before(bson_t *f, const char *field, int64_t at, const bson_oid_t *id)
+{
+    db_append_keyset(f, field, DB_KEY_DATE, at, id, false);
 }
 
 enum db_status
@@ -281,7 +297,11 @@ db_write(struct arena *a, struct db *db, const char *coll, enum db_write_op op,
     bson_t reply;
     bson_error_t e;
     bool ok;
+    int64_t ignored;
 
+    if (count == NULL) {
+        count = &ignored;
+    }
     *count = 0;
     if (c == NULL) {
         return st;

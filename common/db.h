@@ -53,12 +53,19 @@ enum db_status db_find_each(struct arena *a, struct db *db, const char *coll, co
 /* Appends the keyset condition "strictly after (at, id) in (field desc, _id desc) order"
  * to f: {$or: [{field: {$lt: at}}, {field: at, _id: {$lt: id}}]}. */
 void db_append_keyset_before(bson_t *f, const char *field, int64_t at, const bson_oid_t *id);
+/* The general form: "strictly after (key, id)" in (field, _id) order, both descending, or
+ * both ascending; key is a BSON date (ms) or a 64-bit integer (a counter such as viewCount:
+ * write counters as int64 so that the keyset compares like with like). */
+enum db_key_type { DB_KEY_DATE, DB_KEY_INT };
+void db_append_keyset(bson_t *f, const char *field, enum db_key_type type, int64_t key,
+                      const bson_oid_t *id, bool ascending);
 /* Inserts doc into coll. DB_DUPLICATE when a unique index refuses it. */
 enum db_status db_insert(struct arena *a, struct db *db, const char *coll, const bson_t *doc);
 
 enum db_write_op { DB_UPDATE_ONE, DB_UPDATE_MANY, DB_DELETE_ONE, DB_DELETE_MANY };
 /* Updates (with update, an operator document such as {$set: ...}) or deletes what filter
- * matches in coll; *count gets how many documents matched (updates) or went (deletes). */
+ * matches in coll; *count (count may be NULL) gets how many documents matched (updates) or
+ * went (deletes). */
 enum db_status db_write(struct arena *a, struct db *db, const char *coll, enum db_write_op op,
                         const bson_t *filter, const bson_t *update, int64_t *count);
 /* Returns the underlying database handle (for commands); owned by db. */

@@ -30,6 +30,13 @@ from_bson(struct arena *a, const bson_t *doc, struct user *u)
     u->updated_at = db_get_i64(doc, "updatedAt", u->created_at);
     u->guess_count = db_get_i64(doc, "guessCount", 0);
     u->guess_since = db_get_i64(doc, "guessSince", 0);
+    u->bio = db_get_str(a, doc, "bio");
+    if (u->bio == NULL) {
+        u->bio = "";
+    }
+    u->avatar = db_get_str(a, doc, "avatar");
+    u->banner = db_get_str(a, doc, "banner");
+    u->subscriber_count = db_get_i64(doc, "subscriberCount", 0);
 }
 
 static enum db_status
@@ -103,6 +110,8 @@ db_users_insert(struct arena *a, struct db *db, struct user *u, const char **tak
     BSON_APPEND_DATE_TIME(&doc, "updatedAt", u->updated_at);
     BSON_APPEND_INT32(&doc, "guessCount", 0);
     BSON_APPEND_DATE_TIME(&doc, "guessSince", 0);
+    BSON_APPEND_UTF8(&doc, "bio", "");
+    BSON_APPEND_INT64(&doc, "subscriberCount", 0);
     if ((st = db_insert(a, db, "users", &doc)) == DB_DUPLICATE) {
         *taken = which_taken(a, db, u);
     }

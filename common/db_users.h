@@ -26,6 +26,10 @@ struct user {
     int64_t updated_at;
     int64_t guess_count; /* wrong current passwords in the window that began at guess_since */
     int64_t guess_since; /* ms */
+    char *bio;              /* "" when none */
+    char *avatar;           /* the avatar's content name (images/), NULL: the default */
+    char *banner;           /* the banner's, likewise */
+    int64_t subscriber_count; /* $inc'd by subscriptions, rebuilt by stremoractl recount */
 };
 
 /* Inserts u (u->id is set here). DB_DUPLICATE: *taken is "username" or "email". */

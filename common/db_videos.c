@@ -96,6 +96,11 @@ from_bson(struct arena *a, const bson_t *doc, struct video *v)
     v->created_at = db_get_i64(doc, "createdAt", 0);
     v->updated_at = db_get_i64(doc, "updatedAt", v->created_at);
     v->failure_reason = db_get_str(a, doc, "failureReason");
+    v->view_count = db_get_i64(doc, "viewCount", 0);
+    v->like_count = db_get_i64(doc, "likeCount", 0);
+    v->dislike_count = db_get_i64(doc, "dislikeCount", 0);
+    v->comment_count = db_get_i64(doc, "commentCount", 0);
+    v->comments_enabled = db_get_bool(doc, "commentsEnabled", true);
     media_of(a, doc, &v->media);
     if (bson_iter_init_find(&it, doc, "tags") && BSON_ITER_HOLDS_ARRAY(&it) &&
         bson_iter_recurse(&it, &arr)) {
@@ -236,6 +241,11 @@ db_videos_insert(struct arena *a, struct db *db, const struct video *v)
     BSON_APPEND_INT64(&doc, "size", 0);
     BSON_APPEND_BOOL(&doc, "hls", false);
     BSON_APPEND_BOOL(&doc, "thumbnail", false);
+    BSON_APPEND_INT64(&doc, "viewCount", 0);
+    BSON_APPEND_INT64(&doc, "likeCount", 0);
+    BSON_APPEND_INT64(&doc, "dislikeCount", 0);
+    BSON_APPEND_INT64(&doc, "commentCount", 0);
+    BSON_APPEND_BOOL(&doc, "commentsEnabled", true);
     BSON_APPEND_DATE_TIME(&doc, "createdAt", v->created_at);
     BSON_APPEND_DATE_TIME(&doc, "updatedAt", v->created_at);
     /* Who is writing it: a sweep on this host removes it if that process died. */
@@ -324,6 +334,9 @@ db_videos_update(struct arena *a, struct db *db, const struct video *v, unsigned
     }
     if (mask & VIDEO_SET_VISIBILITY) {
         BSON_APPEND_UTF8(&set, "visibility", v->visibility);
+    }
+    if (mask & VIDEO_SET_COMMENTS) {
+        BSON_APPEND_BOOL(&set, "commentsEnabled", v->comments_enabled);
     }
     BSON_APPEND_DATE_TIME(&set, "updatedAt", v->updated_at);
     st = update_one(a, db, &f, &set);

@@ -60,6 +60,12 @@ struct video {
     int64_t updated_at;
     char *failure_reason; /* failed: why, for the owner */
     struct video_media media;
+    /* Community counters: $inc'd where they change, rebuilt by stremoractl recount. */
+    int64_t view_count;
+    int64_t like_count;
+    int64_t dislike_count;
+    int64_t comment_count;
+    bool comments_enabled; /* the owner's switch; true unless turned off */
 };
 
 /* What a list asks for. NULL/empty members do not filter. */
@@ -87,6 +93,7 @@ enum db_status db_videos_get(struct arena *a, struct db *db, const bson_oid_t *i
 #define VIDEO_SET_DESCRIPTION 2u
 #define VIDEO_SET_TAGS        4u
 #define VIDEO_SET_VISIBILITY  8u
+#define VIDEO_SET_COMMENTS    16u /* commentsEnabled */
 enum db_status db_videos_update(struct arena *a, struct db *db, const struct video *v,
                                 unsigned mask);
 /* The tag lists' index (sql-free-schemas/video_tags.json): db_videos_tag_doc writes the

@@ -78,6 +78,11 @@ video_json(struct arena *a, const struct video *v)
     js_add_str(o, "sha256", v->sha256);
     js_add_str(o, "mimeType", v->mime);
     add_media(o, v);
+    js_add_int(o, "viewCount", v->view_count);
+    js_add_int(o, "likeCount", v->like_count);
+    js_add_int(o, "dislikeCount", v->dislike_count);
+    js_add_int(o, "commentCount", v->comment_count);
+    js_add_bool(o, "commentsEnabled", v->comments_enabled);
     js_add_str(o, "createdAt", created);
     js_add_str(o, "updatedAt", updated);
     self = arena_sprintf(a, "/api/v1/videos/%s", v->id_hex);

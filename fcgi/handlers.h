@@ -73,6 +73,57 @@ int h_webhooks_list(struct request *r);
 int h_webhooks_delete(struct request *r);
 int h_webhooks_deliveries(struct request *r);
 
+/* channels.c: channels, subscriptions and the feed */
+int h_channels_get(struct request *r);
+int h_channels_videos(struct request *r);
+int h_channels_subscribe(struct request *r);
+int h_channels_unsubscribe(struct request *r);
+int h_channels_subscriptions(struct request *r);
+int h_channels_feed(struct request *r);
+
+/* images.c: avatars and banners */
+int h_images_avatar_put(struct request *r);
+int h_images_avatar_delete(struct request *r);
+int h_images_banner_put(struct request *r);
+int h_images_banner_delete(struct request *r);
+
+/* ratings.c: likes and dislikes of videos */
+int h_ratings_video_put(struct request *r);
+int h_ratings_video_delete(struct request *r);
+int h_ratings_likes(struct request *r);
+
+/* comments.c: comments on videos and posts, one level of replies */
+int h_comments_video_create(struct request *r);
+int h_comments_video_list(struct request *r);
+int h_comments_post_create(struct request *r);
+int h_comments_post_list(struct request *r);
+int h_comments_replies(struct request *r);
+int h_comments_update(struct request *r);
+int h_comments_delete(struct request *r);
+int h_comments_like_put(struct request *r);
+int h_comments_like_delete(struct request *r);
+
+/* posts.c: community posts */
+int h_posts_create(struct request *r);
+int h_posts_get(struct request *r);
+int h_posts_update(struct request *r);
+int h_posts_delete(struct request *r);
+int h_posts_like_put(struct request *r);
+int h_posts_like_delete(struct request *r);
+int h_posts_list_channel(struct request *r);
+
+/* playlists.c: playlists and their items */
+int h_playlists_create(struct request *r);
+int h_playlists_get(struct request *r);
+int h_playlists_update(struct request *r);
+int h_playlists_delete(struct request *r);
+int h_playlists_items(struct request *r);
+int h_playlists_item_add(struct request *r);
+int h_playlists_item_move(struct request *r);
+int h_playlists_item_remove(struct request *r);
+int h_playlists_list_channel(struct request *r);
+int h_playlists_list_mine(struct request *r);
+
 /* media.c */
 int h_media_auth(struct request *r);
 

@@ -2,7 +2,8 @@
  * videos.c - video metadata and playback links.
  *   GET    /api/v1/videos?owner=&tag=&q=&limit=&cursor=  {items, nextCursor}
  *   GET    /api/v1/videos/{id}            200 video (ETag; If-None-Match -> 304)
- *   PATCH  /api/v1/videos/{id}            owner or admin: title, description, tags, visibility
+ *   PATCH  /api/v1/videos/{id}            owner or admin: title, description, tags, visibility,
+ *                                          commentsEnabled
  *   DELETE /api/v1/videos/{id}            owner or admin; 204; a cleanup job removes its files
  *   GET    /api/v1/videos/{id}/playback   {expiresAt, source, hls, thumbnail} signed links
  * Visibility: public and unlisted videos are visible to anyone with the id, private ones to
@@ -241,9 +242,10 @@ h_videos_update(struct request *r)
         {"title", JS_STRING, false, 1, MAX_TITLE},
         {"description", JS_STRING, false, 0, MAX_DESCRIPTION},
         {"visibility", JS_STRING, false, 1, 8},
+        {"commentsEnabled", JS_BOOL, false, 0, 0},
     };
     struct js_error errs[MAX_FIELD_ERRORS];
-    struct js_value val[3];
+    struct js_value val[4];
     struct json_object *obj;
     struct video v;
     size_t nerrs = 0, more = 0;
@@ -268,7 +270,7 @@ h_videos_update(struct request *r)
         errs[nerrs++] = (struct js_error){"tags", terr};
     }
     json_object_object_del(obj, "tags");
-    if (js_fields(r->arena, obj, spec, 3, val, errs + nerrs, MAX_FIELD_ERRORS - 4, &more) == -1) {
+    if (js_fields(r->arena, obj, spec, 4, val, errs + nerrs, MAX_FIELD_ERRORS - 4, &more) == -1) {
         nerrs += more;
     }
     if (val[2].present && !video_visibility_valid(val[2].s)) {
@@ -295,6 +297,10 @@ h_videos_update(struct request *r)
     if (val[2].present) {
         v.visibility = str_cstr(r->arena, val[2].s);
         mask |= VIDEO_SET_VISIBILITY;
+    }
+    if (val[3].present) {
+        v.comments_enabled = val[3].b;
+        mask |= VIDEO_SET_COMMENTS;
     }
     if (v.title == NULL || v.description == NULL || v.visibility == NULL) {
         return -1;

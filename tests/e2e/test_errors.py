@@ -16,7 +16,7 @@ from conftest import (
 )
 
 LOGIN = "/api/v1/auth/login"
-MAX_JSON_BODY = 64 * 1024
+MAX_JSON_BODY = 128 * 1024
 MAX_JSON_DEPTH = 16
 
 

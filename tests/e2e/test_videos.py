@@ -755,7 +755,7 @@ def test_videos_update_invalid_json(api, user, make_video, body):
 
 def test_videos_update_body_too_large(api, user, make_video):
     v = make_video(user)
-    body = b'{"description":"' + b"d" * (64 * 1024) + b'"}'
+    body = b'{"description":"' + b"d" * (128 * 1024) + b'"}'
     r = api.patch(one(v["id"]), token=user["access"], data=body, headers={"Content-Type": "application/json"})
     assert_problem(r, 413, "body_too_large")
 
