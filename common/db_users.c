@@ -63,6 +63,62 @@ db_users_get(struct arena *a, struct db *db, const bson_oid_t *id, struct user *
     return st;
 }
 
+struct many {
+    struct arena *a;
+    const bson_oid_t *ids;
+    size_t n;
+    struct user *out;
+    bool *found;
+};
+
+static int
+many_one(void *ctx, const bson_t *doc)
+{
+    struct many *m = ctx;
+    struct user u;
+    size_t i;
+
+    from_bson(m->a, doc, &u);
+    for (i = 0; i < m->n; i++) {
+        if (bson_oid_equal(&u.id, &m->ids[i])) {
+            m->out[i] = u;
+            m->found[i] = true;
+        }
+    }
+    return 0;
+}
+
+enum db_status
+db_users_get_many(struct arena *a, struct db *db, const bson_oid_t *ids, size_t n, struct user *out,
+                  bool *found)
+{
+    struct many m = {a, ids, n, out, found};
+    bson_t f = BSON_INITIALIZER, in, arr;
+    enum db_status st;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        found[i] = false;
+    }
+    if (n == 0) {
+        return DB_OK;
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(&f, "_id", &in);
+    BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
+    for (i = 0; i < n; i++) {
+        const char *kp;
+        char k[16];
+
+        bson_uint32_to_string((uint32_t)i, &kp, k, sizeof(k));
+        BSON_APPEND_OID(&arr, kp, &ids[i]);
+    }
+    bson_append_array_end(&in, &arr);
+    bson_append_document_end(&f, &in);
+    st = db_find_each(a, db, "users", &f, NULL, many_one, &m);
+    bson_destroy(&f);
+    return st;
+}
+
 enum db_status
 db_users_get_by_login(struct arena *a, struct db *db, const char *login, struct user *out)
 {

@@ -6,6 +6,8 @@
 #ifndef STREMORA_DB_USERS_H
 #define STREMORA_DB_USERS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <bson/bson.h>
@@ -24,11 +26,11 @@ struct user {
     char *role;         /* "user" or "admin" */
     int64_t created_at; /* ms since the epoch */
     int64_t updated_at;
-    int64_t guess_count; /* wrong current passwords in the window that began at guess_since */
-    int64_t guess_since; /* ms */
-    char *bio;              /* "" when none */
-    char *avatar;           /* the avatar's content name (images/), NULL: the default */
-    char *banner;           /* the banner's, likewise */
+    int64_t guess_count;      /* wrong current passwords in the window that began at guess_since */
+    int64_t guess_since;      /* ms */
+    char *bio;                /* "" when none */
+    char *avatar;             /* the avatar's content name (images/), NULL: the default */
+    char *banner;             /* the banner's, likewise */
     int64_t subscriber_count; /* $inc'd by subscriptions, rebuilt by stremoractl recount */
 };
 
@@ -36,6 +38,10 @@ struct user {
 enum db_status db_users_insert(struct arena *a, struct db *db, struct user *u, const char **taken);
 /* Finds by id. DB_NOT_FOUND if none. */
 enum db_status db_users_get(struct arena *a, struct db *db, const bson_oid_t *id, struct user *out);
+/* Finds the users of n ids (n <= 100): out[i] gets ids[i]'s user, found[i] whether there is
+ * one (a deleted user has none). */
+enum db_status db_users_get_many(struct arena *a, struct db *db, const bson_oid_t *ids, size_t n,
+                                 struct user *out, bool *found);
 /* Finds by username, or by email when login holds an '@' (compared lowercase). */
 enum db_status db_users_get_by_login(struct arena *a, struct db *db, const char *login,
                                      struct user *out);
