@@ -28,6 +28,7 @@ struct arena;
 #define JOB_CLEANUP "cleanup" /* remove a deleted video's files (video, payload.video) */
 #define JOB_EVENT   "event"   /* fan an event out to its webhooks (payload) */
 #define JOB_WEBHOOK "webhook" /* deliver one event to one webhook (payload) */
+#define JOB_DROP    "drop"    /* remove what hung on a deleted post or user (payload.what, .id) */
 
 struct job {
     bson_oid_t id;

@@ -1,0 +1,25 @@
+/*
+ * drop.c - queues the job that removes what hangs on a deleted post or user (handlers.h).
+ * The handler queues it before it deletes the document; the job (worker/drop.c) acts only
+ * once the document is gone, so a delete that fails after it costs nothing.
+ */
+#include "handlers.h"
+
+#include "app.h"
+#include "job.h"
+
+#define DROP_ATTEMPTS 10
+
+enum db_status
+drop_enqueue(struct request *r, const char *what, const bson_oid_t *id)
+{
+    bson_t payload = BSON_INITIALIZER;
+    struct job_spec spec = {JOB_DROP, NULL, NULL, &payload, 0, DROP_ATTEMPTS, 0};
+    enum db_status st;
+
+    BSON_APPEND_UTF8(&payload, "what", what);
+    BSON_APPEND_OID(&payload, "id", id);
+    st = job_enqueue(r->arena, r->app->db, &spec);
+    bson_destroy(&payload);
+    return st;
+}
