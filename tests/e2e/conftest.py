@@ -656,6 +656,11 @@ LINK_TTL = int(os.environ.get("STREMORA_LINK_TTL", "3600"))
 BIG_CLIP_BYTES = 100 * 1024 * 1024
 VIDEO_KEYS = {
     "id",
+    "viewCount",
+    "likeCount",
+    "dislikeCount",
+    "commentCount",
+    "commentsEnabled",
     "ownerId",
     "title",
     "description",
