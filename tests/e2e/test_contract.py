@@ -86,6 +86,12 @@ except ImportError:  # pragma: no cover
 SEED = 20240611
 HOOKS = "/api/v1/webhooks"
 UPLOADS = "/api/v1/uploads"
+USERS_ME = "/api/v1/users/me"
+CHANNELS = "/api/v1/channels"
+FEED = "/api/v1/feed"
+COMMENTS = "/api/v1/comments"
+POSTS = "/api/v1/posts"
+PLAYLISTS = "/api/v1/playlists"
 # Where the module's one webhook that gets events delivers: the discard port on loopback,
 # where nothing normally listens. Each attempt fails at once (and is retried); nothing is
 # ever sent off this machine.
@@ -140,12 +146,21 @@ def operations():
 
 
 def request_body(op):
-    """(media type, schema, encoding) of the operation's request body, or (None, None, {})."""
+    """(media type, schema, encoding) of the operation's request body, or (None, None, {}).
+    Where the body may come in several media types of one schema (an image), the first is
+    the one a request is sent with."""
     body = deref(op.get("requestBody"))
     if not body:
         return None, None, {}
-    (mt, media), = body["content"].items()
+    (mt, media), *others = body["content"].items()
+    assert all(m["schema"] == media["schema"] for _, m in others), \
+        f"{op['operationId']}: media types of different schemas"
     return mt, media["schema"], media.get("encoding", {})
+
+
+def request_media_types(op):
+    """Every media type the operation's request body may come in."""
+    return list(deref(op.get("requestBody", {})).get("content", {}))
 
 
 def anonymous_allowed(op):
@@ -408,6 +423,8 @@ class Gen:
         if "enum" in f:
             e = f["enum"]
             return e[0] if self.mode == "min" else e[-1] if self.mode == "max" else self.rng.choice(e)
+        if t == "boolean":  # commentsEnabled
+            return self.mode != "max" if self.mode != "typical" else self.rng.choice([True, False])
         if t == "integer":
             lo, hi = f.get("minimum", 0), f.get("maximum", 1000)
             return lo if self.mode == "min" else hi if self.mode == "max" else self.rng.randint(lo, hi)
@@ -713,6 +730,48 @@ class Env:
         wait_until(attempts, 120, "two delivery attempts to the webhook", interval=0.25)
         return owner, hook
 
+    # Issue 19's community: channels, ratings, comments, posts and playlists. Most belong to
+    # the shared user (`typical`); `channel` is a user others follow, and whose videos make
+    # the feed. Videos are the test's (deleted at its end); the rest stays for the module.
+
+    def channel_user(self):
+        if "channel" not in self.shared:
+            self.shared["channel"] = self.make_user()
+        return self.shared["channel"]
+
+    def call(self, method, path, token, body=None, expect=(200, 201, 204)):
+        """An answer of the fixtures' own making, checked; its JSON (None for none)."""
+        kw = {} if body is None else {"json": body}
+        r = self.api.request(method, path, token=token, **kw)
+        assert r.status_code in expect, describe(r)
+        return r.json() if r.content else None
+
+    def cursor(self, path, token=None, **query):
+        """The nextCursor of a first page of one item (the list must hold two at least)."""
+        query = {"limit": "1", **query}
+        r = self.api.get(f"{path}?{urllib.parse.urlencode(query)}", token=token)
+        assert r.status_code == 200 and r.json()["nextCursor"], describe(r)
+        return r.json()["nextCursor"]
+
+    def subscribe(self, who, channel):
+        self.call("PUT", f"{CHANNELS}/{channel['username']}/subscription", who["access"])
+
+    def comment(self, who, target, parent=None):
+        """A new comment of who on target (`videos/<id>` or `posts/<id>`)."""
+        body = {"body": "A contract comment", **({"parentId": parent} if parent else {})}
+        return self.call("POST", f"/api/v1/{target}/comments", who["access"], body)
+
+    def post(self, who):
+        return self.call("POST", POSTS, who["access"], {"body": "A contract post"})
+
+    def playlist(self, who, visibility="public"):
+        return self.call("POST", PLAYLISTS, who["access"],
+                         {"title": "Contract playlist", "visibility": visibility})
+
+    def add_item(self, who, playlist, video):
+        self.call("POST", f"{PLAYLISTS}/{playlist['id']}/items", who["access"],
+                  {"videoId": video["id"]})
+
 
 class Setup:
     """The fixtures' values for an operation: path parameters, member values that must be
@@ -720,7 +779,7 @@ class Setup:
 
     def __init__(self, path=None, members=None, query=None, token=None, cookie=None,
                  fresh=None, other_token=None, no_body=False, headers=None, raw=None,
-                 renew=None, length=None):
+                 renew=None, length=None, content_type=None):
         self.path = path or {}
         self.members = members or {}  # body member -> value, or a callable giving a fresh one
         self.query = query or {}
@@ -732,6 +791,7 @@ class Setup:
         self.raw = raw  # the bytes of a binary body (None: no body)
         self.renew = renew  # a fresh path for each variant sent, for a state it may end
         self.length = length  # bytes of the file an upload announced (Upload-Length)
+        self.content_type = content_type  # of a binary body, when not the spec's first
 
 
 def _media_parts(link):
@@ -772,6 +832,126 @@ def _upload_setup(op_id, env, owner, mode):
                      raw=raw, renew=fresh, length=len(clip))
     return Setup(path={"id": env.new_upload(owner, clip[:1024])}, token=owner["access"],
                  other_token=other, length=len(clip))
+
+
+def _community_setup(op_id, env, u, mode):
+    """The fixtures of issue 19's operations (channels, ratings, comments, posts,
+    playlists, images), or None for another operation. `u` is the shared user, who owns
+    what the operations act on; `other` may see it but owns none of it."""
+    other = env.other_user()
+    opt = None if mode == "min" else u["access"]  # an optional token
+    if op_id.startswith("images_"):
+        # The images user's own: the operations change the user's links.
+        if "images" not in env.shared:
+            env.shared["images"] = env.make_user()
+        me = env.shared["images"]
+        if op_id.endswith("_put"):
+            return Setup(token=me["access"], raw=env.images[mode], content_type="image/png")
+        return Setup(token=me["access"])
+    if op_id == "channels_get":
+        return Setup(path={"username": u["username"]}, token=opt)
+    if op_id == "channels_videos":
+        for _ in range(2):
+            env.make_video(u)
+        cursor = env.cursor(f"{CHANNELS}/{u['username']}/videos", opt, sort="oldest")
+        return Setup(path={"username": u["username"]}, token=opt,
+                     query={"sort": "oldest", "cursor": cursor})
+    if op_id in ("channels_subscribe", "channels_unsubscribe"):
+        # Made by the channel itself, the request is refused (cannot_subscribe_to_self).
+        ch = env.channel_user()
+        return Setup(path={"username": ch["username"]}, token=u["access"],
+                     other_token=ch["access"])
+    if op_id == "channels_subscriptions":
+        for ch in (env.channel_user(), other):
+            env.subscribe(u, ch)
+        return Setup(token=u["access"],
+                     query={"cursor": env.cursor(f"{USERS_ME}/subscriptions", u["access"])})
+    if op_id == "channels_feed":
+        ch = env.channel_user()
+        env.subscribe(u, ch)
+        for _ in range(2):
+            env.make_video(ch)
+        return Setup(token=u["access"], query={"cursor": env.cursor(FEED, u["access"])})
+    if op_id == "ratings_likes":
+        for _ in range(2):
+            v = env.make_video(other)
+            env.call("PUT", f"{VIDEOS}/{v['id']}/rating", u["access"], {"rating": "like"})
+        return Setup(token=u["access"],
+                     query={"cursor": env.cursor(f"{USERS_ME}/likes", u["access"])})
+    if op_id == "posts_create":
+        return Setup(token=u["access"])
+    if op_id == "posts_list_channel":
+        for _ in range(2):
+            env.post(u)
+        return Setup(path={"username": u["username"]}, token=opt,
+                     query={"cursor": env.cursor(f"{CHANNELS}/{u['username']}/posts", opt)})
+    if op_id == "playlists_create":
+        return Setup(token=u["access"])
+    if op_id in ("playlists_list_mine", "playlists_list_channel"):
+        for _ in range(2):
+            env.playlist(u)
+        if op_id == "playlists_list_mine":
+            return Setup(token=u["access"],
+                         query={"cursor": env.cursor(f"{USERS_ME}/playlists", u["access"])})
+        where = f"{CHANNELS}/{u['username']}/playlists"
+        return Setup(path={"username": u["username"]}, token=opt,
+                     query={"cursor": env.cursor(where, opt)})
+    if op_id.startswith("playlists_"):
+        pl = env.playlist(u)
+        path = {"id": pl["id"]}
+        if op_id == "playlists_get":
+            return Setup(path=path, token=opt)
+        if op_id in ("playlists_update", "playlists_delete"):
+            return Setup(path=path, token=u["access"], other_token=other["access"])
+        if op_id == "playlists_item_add":
+            # A video of its own for every request: one added already is 409.
+            return Setup(path=path, token=u["access"], other_token=other["access"],
+                         members={"videoId": lambda: env.make_video(u)["id"]}, fresh=("videoId",))
+        videos = [env.make_video(u) for _ in range(2)]
+        for v in videos:
+            env.add_item(u, pl, v)
+        if op_id == "playlists_items":
+            return Setup(path=path, token=opt,
+                         query={"cursor": env.cursor(f"{PLAYLISTS}/{pl['id']}/items", opt)})
+        return Setup(path={"id": pl["id"], "videoId": videos[0]["id"]}, token=u["access"],
+                     other_token=other["access"])
+    if op_id.startswith(("posts_", "comments_post_")):
+        target = f"posts/{env.post(u)['id']}"
+    elif op_id.startswith(("ratings_video_", "comments_video_")):
+        target = f"videos/{env.make_video(u)['id']}"
+    elif op_id.startswith("comments_"):
+        target = f"videos/{env.make_video(u)['id']}"
+    else:
+        return None
+    tid = target.split("/")[1]
+    if op_id.startswith("ratings_video_"):
+        return Setup(path={"id": tid}, token=u["access"])
+    if op_id in ("posts_get",):
+        return Setup(path={"id": tid}, token=opt)
+    if op_id in ("posts_update", "posts_delete"):
+        return Setup(path={"id": tid}, token=u["access"], other_token=other["access"])
+    if op_id in ("posts_like_put", "posts_like_delete"):
+        return Setup(path={"id": tid}, token=other["access"])
+    if op_id in ("comments_video_create", "comments_post_create"):
+        # `min` writes a top-level comment, the others a reply.
+        members = {} if mode == "min" else {"parentId": env.comment(other, target)["id"]}
+        return Setup(path={"id": tid}, token=u["access"], members=members)
+    if op_id in ("comments_video_list", "comments_post_list"):
+        for _ in range(2):
+            env.comment(other, target)
+        return Setup(path={"id": tid}, token=opt, query={
+            "sort": "newest", "cursor": env.cursor(f"/api/v1/{target}/comments", opt, sort="newest")})
+    top = env.comment(u, target)
+    if op_id == "comments_replies":
+        for _ in range(2):
+            env.comment(other, target, top["id"])
+        return Setup(path={"id": top["id"]}, token=opt, query={
+            "cursor": env.cursor(f"{COMMENTS}/{top['id']}/replies", opt)})
+    if op_id in ("comments_update", "comments_delete"):
+        return Setup(path={"id": top["id"]}, token=u["access"], other_token=other["access"])
+    if op_id in ("comments_like_put", "comments_like_delete"):
+        return Setup(path={"id": top["id"]}, token=other["access"])
+    return None
 
 
 def setup_for(op_id, env, mode):
@@ -826,6 +1006,9 @@ def setup_for(op_id, env, mode):
         if op_id == "webhooks_list":
             return Setup(token=h["access"])
         return Setup(path={"id": hook["id"]}, token=h["access"], other_token=u["access"])
+    community = _community_setup(op_id, env, u, mode)
+    if community is not None:
+        return community
     if op_id == "webhooks_deliveries":
         owner, hook = env.delivered_hook()
         r = env.api.get(f"{HOOKS}/{hook['id']}/deliveries?limit=1", token=owner["access"])
@@ -896,6 +1079,7 @@ def build(op_id, setup, gen):
     if flat(schema).get("format") == "binary":
         # Bytes: the fixtures' (all a schema says of them is their size).
         call.raw, call.has_body = setup.raw, setup.raw is not None
+        call.content_type = setup.content_type
         return call
     call.body = object_value(op_id, schema, gen, setup.members)
     return call
@@ -1008,6 +1192,8 @@ def lenient(op_id, member, kind, value=None):
     if op_id == "auth_logout" and member == "refreshToken" and kind.startswith("pattern-") \
             and kind != "pattern-\x00":
         return "logout is idempotent: what is not a refresh token is an unknown one, which gets 204"
+    if op_id.startswith("images_") and member == "body" and kind == "other-media-type":
+        return "an image is judged by its first bytes, never by its Content-Type"
     if op_id == "webhooks_create" and member == "url" and kind.startswith("pattern-") \
             and len(kind) == len("pattern-") + 1 and ord(kind[-1]) > 0x7F \
             and isinstance(value, str) and value.find(kind[-1]) > value.find("://") >= 0:
@@ -1051,6 +1237,13 @@ def string_variants(schema, good, gen, json_body=True):
     """(kind, value) pairs that break one rule of a string schema; good is a valid value."""
     f = flat(schema)
     out = []
+    if f.get("type") == "boolean":  # only its type can be wrong
+        return [("wrong-type", "yes"), ("null", None)] if json_body else []
+    if f.get("type") == "integer":  # a playlist position
+        out = [("below-minimum", f["minimum"] - 1)] if "minimum" in f else []
+        out += [("above-maximum", f["maximum"] + 1)] if "maximum" in f else []
+        return out + ([("wrong-type", "1"), ("not-an-integer", 1.5), ("null", None)]
+                      if json_body else [])
     if "const" in f:
         out.append(("const", "bogus"))
     elif "enum" in f:
@@ -1120,7 +1313,9 @@ def member_variants(name, schema, good, gen, json_body=True):
         for kind, v in string_variants(items, first, gen, json_body):
             out.append((f"item-{kind}", [v] + list(good[1:])))
         return [(name, k, v) for k, v in out]
-    return [(name, k, v) for k, v in string_variants(schema, good, gen, json_body)]
+    # Only what the schema refuses: a member that takes `null` (parentId) is not broken by it.
+    return [(name, k, v) for k, v in string_variants(schema, good, gen, json_body)
+            if problems(schema, v)]
 
 
 def invalid_calls(base, setup, gen):
@@ -1152,7 +1347,10 @@ def invalid_calls(base, setup, gen):
         limit = flat(schema).get("x-stremora-max-bytes")
         if limit is not None:
             add("body:too-many-bytes", base.copy(raw=b"\0" * (limit + 1)))
-        add("body:other-media-type", base.copy(content_type="application/octet-stream"))
+        other = next(t for t in ("application/octet-stream", "text/plain")
+                     if t not in request_media_types(op))
+        add("body:other-media-type", base.copy(content_type=other), kind="other-media-type",
+            about="body")
     elif schema is not None and base.has_body:
         f = flat(schema)
         json_body = mt == "application/json"
@@ -1214,6 +1412,8 @@ def invalid_calls(base, setup, gen):
                     c.headers[name] = v
                 add(f"header.{name}:{kind}", c, kind=kind, about=name)
     for label, c in upload_variants(op_id, base, setup):
+        add(label, c)
+    for label, c in image_variants(op_id, base):
         add(label, c)
     if schema is None and op_id != "media_get":
         # A route that takes no body refuses one. (nginx serves media files itself and
@@ -1350,6 +1550,20 @@ def upload_variants(op_id, base, setup):
     return out
 
 
+def image_variants(op_id, base):
+    """(label, Call) of image bodies that fit the schema (bytes within the limit) but are no
+    image we take: refused with 415 invalid_image whatever their Content-Type."""
+    if not op_id.startswith("images_") or not base.has_body:
+        return []
+    gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00" \
+        b"\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+    return [("body:empty", base.copy(raw=b"")),
+            ("body:a-gif", base.copy(raw=gif)),
+            ("body:text", base.copy(raw=b"<svg xmlns='http://www.w3.org/2000/svg'/>" * 4)),
+            ("body:truncated-png", base.copy(raw=base.raw[: max(64, len(base.raw) // 2)])),
+            ("body:png-signature-only", base.copy(raw=base.raw[:16] + b"\0" * 64))]
+
+
 # ---------------------------------------------------------------------------------------------
 # The tests
 
@@ -1363,6 +1577,25 @@ def shared_users(api):
         r = api.get(HOOKS, token=owner["access"])
         for hook in r.json().get("items", []) if r.status_code == 200 else []:
             api.delete(f"{HOOKS}/{hook['id']}", token=owner["access"])
+
+
+@pytest.fixture(scope="module")
+def png_images(tmp_path_factory):
+    """PNGs made by ffmpeg, by mode: `min` 2x2 pixels (lavfi makes no 1x1), `typical` a
+    320x240 test card, `max` noise of 1280x960 (about 3 MiB: over nginx's 1 MiB for JSON
+    bodies, under the 5 MiB an image may have)."""
+    out = {}
+    folder = tmp_path_factory.mktemp("images")
+    for mode, source in (("min", "color=c=red:s=2x2"), ("typical", "testsrc=size=320x240"),
+                         ("max", "nullsrc=size=1280x960,geq=random(1)*255:random(2)*255:random(3)*255")):
+        path = folder / f"{mode}.png"
+        rc, err = _ffmpeg(["-f", "lavfi", "-i", source, "-frames:v", "1", "-pix_fmt", "rgb24",
+                           str(path)])
+        assert rc == 0, f"ffmpeg could not make a png: {err}"
+        out[mode] = path.read_bytes()
+    assert out["max"][:8] == b"\x89PNG\r\n\x1a\n" and 1 << 20 < len(out["max"]) <= 5 << 20, \
+        len(out["max"])
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -1383,7 +1616,7 @@ def _make_video(api, owner, data):
 
 
 @pytest.fixture
-def env(api, make_user, clip_bytes, shared_users):
+def env(api, make_user, clip_bytes, png_images, shared_users):
     """The test's Env. The videos it uploads are deleted when it ends, so that
     stremora-worker, finding them gone, does not transcode them: the module then leaves no
     queue of ffmpeg runs behind, for the machine, its own webhook deliveries (which wait in
@@ -1397,6 +1630,7 @@ def env(api, make_user, clip_bytes, shared_users):
 
     e = Env(api, make_user, make_video, shared_users)
     e.clip_bytes = clip_bytes
+    e.images = png_images
     e.made = made
     e.start_deliveries()
     yield e
