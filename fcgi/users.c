@@ -1,7 +1,7 @@
 /*
  * users.c - the signed-in user's own account.
  *   GET   /api/v1/users/me           200 user (ETag; If-None-Match -> 304)
- *   PATCH /api/v1/users/me           {displayName?, email?, currentPassword?} -> 200 user
+ *   PATCH /api/v1/users/me           {displayName?, email?, currentPassword?, bio?} -> 200 user
  *   POST  /api/v1/users/me/password  {currentPassword, newPassword} -> 204
  *   DELETE /api/v1/users/me/sessions  signs out every other session -> 204
  * GET is the hot path: the access token is verified without the database and the user
@@ -9,7 +9,9 @@
  * the host (host.h generations). Changing the email or the password needs the current
  * one, and wrong ones are limited per account (MAX_PASSWORD_GUESSES in a window). Changing
  * the password revokes every other session: their refresh tokens at once, their access
- * tokens within seconds (bearer.c checks a token's session family).
+ * tokens within seconds (bearer.c checks a token's session family). The user object is the
+ * caller's own view (email, role); others see people.c's cards and channels. Its image links
+ * come from people.c; images.c changes the images.
  */
 #include "handlers.h"
 
@@ -30,7 +32,9 @@
 #include "json.h"
 #include "log.h"
 #include "lru.h"
+#include "people.h"
 #include "pwhash.h"
+#include "str.h"
 
 struct json_object *
 user_json(struct arena *a, const struct user *u)
@@ -48,6 +52,10 @@ user_json(struct arena *a, const struct user *u)
     js_add_str(o, "displayName", u->display_name);
     js_add_str(o, "role", u->role);
     js_add_str(o, "createdAt", created);
+    js_add_str(o, "bio", u->bio != NULL ? u->bio : "");
+    js_add_str(o, "avatarUrl", people_avatar_url(a, u, 256));
+    js_add_str(o, "avatarSmallUrl", people_avatar_url(a, u, 64));
+    js_add_str(o, "bannerUrl", people_banner_url(a, u));
     return o;
 }
 
@@ -163,17 +171,18 @@ h_users_update_me(struct request *r)
         {"displayName", JS_STRING, false, 1, MAX_DISPLAY_NAME},
         {"email", JS_STRING, false, 3, MAX_EMAIL},
         {"currentPassword", JS_STRING, false, 1, MAX_PASSWORD},
+        {"bio", JS_STRING, false, 0, MAX_BIO},
     };
-    struct js_value v[3];
-    struct js_error errs[2];
+    struct js_value v[4];
+    struct js_error errs[3];
     size_t nerrs = 0;
-    char *name = NULL, *email = NULL;
+    char *name = NULL, *email = NULL, *bio = NULL;
     bson_oid_t id;
     struct user u;
     enum db_status st;
     int rc;
 
-    if (!body_fields(r, spec, 3, v, false, &rc)) {
+    if (!body_fields(r, spec, 4, v, false, &rc)) {
         return rc;
     }
     if (v[0].present && !account_valid_display_name(v[0].s)) {
@@ -182,11 +191,16 @@ h_users_update_me(struct request *r)
     if (v[1].present && !account_valid_email(v[1].s)) {
         errs[nerrs++] = (struct js_error){"email", "invalid_format"};
     }
+    /* Lines are fine in a bio; control characters are not (other people read it). */
+    if (v[3].present && !str_is_text(v[3].s, STR_MULTILINE)) {
+        errs[nerrs++] = (struct js_error){"bio", "invalid_format"};
+    }
     if (nerrs > 0) {
         return respond_problem_errors(r, PROB_VALIDATION_FAILED, errs, nerrs);
     }
     if ((v[0].present && (name = str_cstr(r->arena, v[0].s)) == NULL) ||
-        (v[1].present && (email = str_lower_cstr(r->arena, v[1].s)) == NULL)) {
+        (v[1].present && (email = str_lower_cstr(r->arena, v[1].s)) == NULL) ||
+        (v[3].present && (bio = str_cstr(r->arena, v[3].s)) == NULL)) {
         return -1;
     }
     if (own_user(r, &id, &u, &rc) == -1) {
@@ -202,8 +216,8 @@ h_users_update_me(struct request *r)
             return rc;
         }
     }
-    if (name != NULL || email != NULL) {
-        st = db_users_update_profile(r->arena, r->app->db, &id, name, email);
+    if (name != NULL || email != NULL || bio != NULL) {
+        st = db_users_update_profile(r->arena, r->app->db, &id, name, email, bio);
         cache_invalidate(r, 'u', r->user.id);
         if (st == DB_DUPLICATE) {
             return respond_problem(r, PROB_EMAIL_TAKEN, NULL);
