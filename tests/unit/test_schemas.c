@@ -74,6 +74,21 @@ static const struct query queries[] = {
      {"createdAt", "_id"},
      0},
     {"subscriptions", "db_subscriptions_drop_user (followers)", {"channelId"}, {NULL}, 0},
+    {"playlists", "db_playlists_list (an owner's)", {"ownerId", "kind"}, {"createdAt", "_id"}, 0},
+    {"playlists",
+     "db_playlists_list (a channel's public)",
+     {"ownerId", "kind", "visibility"},
+     {"createdAt", "_id"},
+     0},
+    {"playlists", "db_playlists_drop_user", {"ownerId"}, {NULL}, 0},
+    {"playlist_items",
+     "db_playlists_item_add, _get, _remove",
+     {"playlistId", "videoId"},
+     {NULL},
+     1},
+    {"playlist_items", "db_playlists_items (in order)", {"playlistId"}, {"rank", "_id"}, 0},
+    {"playlist_items", "db_playlists_delete (items)", {"playlistId"}, {NULL}, 0},
+    {"playlist_items", "db_playlists_drop_video", {"videoId"}, {NULL}, 0},
 };
 
 static struct json_object *
