@@ -251,6 +251,19 @@ db_users_swap_image(struct arena *a, struct db *db, const bson_oid_t *id, const 
 }
 
 enum db_status
+db_users_delete(struct arena *a, struct db *db, const bson_oid_t *id)
+{
+    bson_t f = BSON_INITIALIZER;
+    int64_t gone = 0;
+    enum db_status st;
+
+    BSON_APPEND_OID(&f, "_id", id);
+    st = db_write(a, db, "users", DB_DELETE_ONE, &f, NULL, &gone);
+    bson_destroy(&f);
+    return st == DB_OK && gone == 0 ? DB_NOT_FOUND : st;
+}
+
+enum db_status
 db_users_set_password(struct arena *a, struct db *db, const bson_oid_t *id, const char *hash)
 {
     bson_t set = BSON_INITIALIZER;

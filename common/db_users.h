@@ -56,6 +56,8 @@ enum db_status db_users_update_profile(struct arena *a, struct db *db, const bso
  * something else now (read it again and retry); DB_NOT_FOUND when there is no such user. */
 enum db_status db_users_swap_image(struct arena *a, struct db *db, const bson_oid_t *id,
                                    const char *field, const char *old, const char *name);
+/* Deletes by id; DB_NOT_FOUND if it was not there. */
+enum db_status db_users_delete(struct arena *a, struct db *db, const bson_oid_t *id);
 /* Replaces the password hash. */
 enum db_status db_users_set_password(struct arena *a, struct db *db, const bson_oid_t *id,
                                      const char *hash);

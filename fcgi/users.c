@@ -4,6 +4,7 @@
  *   PATCH /api/v1/users/me           {displayName?, email?, currentPassword?, bio?} -> 200 user
  *   POST  /api/v1/users/me/password  {currentPassword, newPassword} -> 204
  *   DELETE /api/v1/users/me/sessions  signs out every other session -> 204
+ *   POST  /api/v1/users/me/deletion  {currentPassword} -> 204: the account and all it made go
  * GET is the hot path: the access token is verified without the database and the user
  * comes from this worker's LRU, whose entries the writes here invalidate on every worker of
  * the host (host.h generations). Changing the email or the password needs the current
@@ -29,6 +30,7 @@
 #include "db_sessions.h"
 #include "db_users.h"
 #include "host.h"
+#include "image.h"
 #include "json.h"
 #include "log.h"
 #include "lru.h"
@@ -278,6 +280,42 @@ h_users_password_me(struct request *r)
     /* Every other session's access tokens stop too (bearer.c checks families through the
      * user's generation). */
     cache_invalidate(r, 'u', r->user.id);
+    return respond_empty(r, 204);
+}
+
+/* POST /api/v1/users/me/deletion {currentPassword}: deletes the account. Order: the drop job
+ * first (it acts once the document is gone, so a failure below costs nothing), every session
+ * revoked, then the document; the job removes the rest (videos, ratings, comments, posts,
+ * subscriptions, playlists). The username and email are free again at once. */
+int
+h_users_delete_me(struct request *r)
+{
+    static const struct js_field spec[] = {
+        {"currentPassword", JS_STRING, true, 1, MAX_PASSWORD},
+    };
+    struct js_value v[1];
+    bson_oid_t id;
+    struct user u;
+    enum db_status st;
+    int rc;
+
+    if (!body_fields(r, spec, 1, v, false, &rc)) {
+        return rc;
+    }
+    if (own_user(r, &id, &u, &rc) == -1 || check_current_password(r, &u, v[0].s, &rc) == -1) {
+        return rc;
+    }
+    if ((st = drop_enqueue(r, "user", &id)) != DB_OK ||
+        (st = db_sessions_revoke_user(r->arena, r->app->db, &id, NULL)) != DB_OK) {
+        return respond_db_problem(r, st);
+    }
+    st = db_users_delete(r->arena, r->app->db, &id);
+    cache_invalidate(r, 'u', r->user.id);
+    if (st != DB_OK && st != DB_NOT_FOUND) {
+        return respond_db_problem(r, st);
+    }
+    image_drop_user(r->app->cfg.media_root, u.avatar, u.banner);
+    log_ev(LOG_INFO, "user_deleted", "user %s", u.id_hex);
     return respond_empty(r, 204);
 }
 
