@@ -51,6 +51,12 @@ static const struct query queries[] = {
     {"webhooks", "db_webhooks_list", {"ownerId"}, {"createdAt", "_id"}, 0},
     {"webhook_deliveries", "db_webhooks_deliveries", {"webhookId"}, {"at", "_id"}, 0},
     {"webhook_deliveries", "db_webhooks_prune", {NULL}, {"at"}, 0},
+    {"comments", "db_comments_list (newest)", {"targetId", "reply"}, {"createdAt", "_id"}, 0},
+    {"comments", "db_comments_list (top)", {"targetId", "reply"}, {"likeCount", "_id"}, 0},
+    {"comments", "db_comments_list (replies)", {"parentId"}, {"createdAt", "_id"}, 0},
+    {"comments", "db_comments_drop_target", {"targetId"}, {NULL}, 0},
+    {"comments", "db_comments_drop_user", {"authorId"}, {NULL}, 0},
+    {"posts", "db_posts_list_author", {"authorId"}, {"createdAt", "_id"}, 0},
 };
 
 static struct json_object *
