@@ -89,6 +89,12 @@ static const struct query queries[] = {
     {"playlist_items", "db_playlists_items (in order)", {"playlistId"}, {"rank", "_id"}, 0},
     {"playlist_items", "db_playlists_delete (items)", {"playlistId"}, {NULL}, 0},
     {"playlist_items", "db_playlists_drop_video", {"videoId"}, {NULL}, 0},
+    {"comments", "db_comments_list (newest)", {"targetId", "reply"}, {"createdAt", "_id"}, 0},
+    {"comments", "db_comments_list (top)", {"targetId", "reply"}, {"likeCount", "_id"}, 0},
+    {"comments", "db_comments_list (replies)", {"parentId"}, {"createdAt", "_id"}, 0},
+    {"comments", "db_comments_drop_target", {"targetId"}, {NULL}, 0},
+    {"comments", "db_comments_drop_user", {"authorId"}, {NULL}, 0},
+    {"posts", "db_posts_list_author", {"authorId"}, {"createdAt", "_id"}, 0},
 };
 
 static struct json_object *
