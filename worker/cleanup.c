@@ -8,6 +8,7 @@
  */
 #include "arena.h"
 #include "db.h"
+#include "db_comments.h"
 #include "db_playlists.h"
 #include "db_ratings.h"
 #include "db_videos.h"
@@ -43,8 +44,9 @@ cleanup_run(struct job_run *r)
     }
     /* What hangs on it: its ratings, and its place in every playlist (their counts too). */
     if (db_ratings_drop_target(r->a, r->w->db, &r->job->video_id) != DB_OK ||
+        db_comments_drop_target(r->a, r->w->db, COMMENT_VIDEO, &r->job->video_id) != DB_OK ||
         db_playlists_drop_video(r->a, r->w->db, &r->job->video_id) != DB_OK) {
-        return job_run_fail(r, JOB_OUTCOME_RETRY, "dropping its ratings or playlist items failed");
+        return job_run_fail(r, JOB_OUTCOME_RETRY, "dropping what hangs on it failed");
     }
     storage_delete_tmp(r->w->storage, v.id_hex);
     if (storage_delete_video(r->w->storage, v.id_hex) != STORAGE_OK) {
