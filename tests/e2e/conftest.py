@@ -612,7 +612,8 @@ def keys():
     return load_keys()
 
 
-USER_KEYS = {"id", "username", "email", "displayName", "role", "createdAt"}
+USER_KEYS = {"id", "username", "email", "displayName", "role", "createdAt", "bio", "avatarUrl",
+             "avatarSmallUrl", "bannerUrl"}
 
 
 def assert_user(doc, **expect):
