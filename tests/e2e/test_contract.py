@@ -963,8 +963,9 @@ def setup_for(op_id, env, mode):
         return Setup(members={"username": lambda: env.username(mode), "email": lambda: env.email(mode),
                               "password": env.password(mode)},
                      fresh=("username", "email"))
-    if op_id in ("users_update_me", "users_password_me", "users_sessions_delete"):
-        u = env.user(mode, own=True)  # they change the user, or sign out its sessions
+    if op_id in ("users_update_me", "users_password_me", "users_sessions_delete",
+                 "users_delete_me"):
+        u = env.user(mode, own=True)  # they change the user, sign out its sessions, delete it
     else:
         u = env.user(mode if op_id == "auth_login" else "typical")
     if op_id == "auth_login":
@@ -986,6 +987,8 @@ def setup_for(op_id, env, mode):
     if op_id == "users_update_me":
         return Setup(token=u["access"], fresh=("email",),
                      members={"email": lambda: env.email(mode), "currentPassword": u["password"]})
+    if op_id == "users_delete_me":
+        return Setup(token=u["access"], members={"currentPassword": u["password"]})
     if op_id == "users_password_me":
         return Setup(token=u["access"],
                      members={"currentPassword": u["password"], "newPassword": env.password(mode)})
