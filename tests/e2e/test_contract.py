@@ -901,8 +901,11 @@ def _community_setup(op_id, env, u, mode):
         path = {"id": pl["id"]}
         if op_id == "playlists_get":
             return Setup(path=path, token=opt)
-        if op_id in ("playlists_update", "playlists_delete"):
+        if op_id == "playlists_update":
             return Setup(path=path, token=u["access"], other_token=other["access"])
+        if op_id == "playlists_delete":  # a playlist of its own for each variant
+            return Setup(path=path, token=u["access"], other_token=other["access"],
+                         renew=lambda: {"id": env.playlist(u)["id"]})
         if op_id == "playlists_item_add":
             # A video of its own for every request: one added already is 409.
             return Setup(path=path, token=u["access"], other_token=other["access"],
@@ -913,8 +916,16 @@ def _community_setup(op_id, env, u, mode):
         if op_id == "playlists_items":
             return Setup(path=path, token=opt,
                          query={"cursor": env.cursor(f"{PLAYLISTS}/{pl['id']}/items", opt)})
+        if op_id == "playlists_item_move":
+            return Setup(path={"id": pl["id"], "videoId": videos[0]["id"]}, token=u["access"],
+                         other_token=other["access"])
+
+        def holding():  # a playlist of its own holding the video, for each variant
+            fresh = env.playlist(u)
+            env.add_item(u, fresh, videos[0])
+            return {"id": fresh["id"], "videoId": videos[0]["id"]}
         return Setup(path={"id": pl["id"], "videoId": videos[0]["id"]}, token=u["access"],
-                     other_token=other["access"])
+                     other_token=other["access"], renew=holding)
     if op_id.startswith(("posts_", "comments_post_")):
         target = f"posts/{env.post(u)['id']}"
     elif op_id.startswith(("ratings_video_", "comments_video_")):
@@ -928,8 +939,11 @@ def _community_setup(op_id, env, u, mode):
         return Setup(path={"id": tid}, token=u["access"])
     if op_id in ("posts_get",):
         return Setup(path={"id": tid}, token=opt)
-    if op_id in ("posts_update", "posts_delete"):
+    if op_id == "posts_update":
         return Setup(path={"id": tid}, token=u["access"], other_token=other["access"])
+    if op_id == "posts_delete":  # a post of its own for each variant
+        return Setup(path={"id": tid}, token=u["access"], other_token=other["access"],
+                     renew=lambda: {"id": env.post(u)["id"]})
     if op_id in ("posts_like_put", "posts_like_delete"):
         return Setup(path={"id": tid}, token=other["access"])
     if op_id in ("comments_video_create", "comments_post_create"):
@@ -947,8 +961,11 @@ def _community_setup(op_id, env, u, mode):
             env.comment(other, target, top["id"])
         return Setup(path={"id": top["id"]}, token=opt, query={
             "cursor": env.cursor(f"{COMMENTS}/{top['id']}/replies", opt)})
-    if op_id in ("comments_update", "comments_delete"):
+    if op_id == "comments_update":
         return Setup(path={"id": top["id"]}, token=u["access"], other_token=other["access"])
+    if op_id == "comments_delete":  # a comment of its own for each variant
+        return Setup(path={"id": top["id"]}, token=u["access"], other_token=other["access"],
+                     renew=lambda: {"id": env.comment(u, target)["id"]})
     if op_id in ("comments_like_put", "comments_like_delete"):
         return Setup(path={"id": top["id"]}, token=other["access"])
     return None
