@@ -6,6 +6,9 @@
  *   stremoractl gen-keys FILE                write a new signing-key file (0600)
  *   stremoractl rotate-keys FILE             add a key and make it current
  *   stremoractl seed --users N --videos N [--seed S]   a reproducible data set (seed.c)
+ *   stremoractl recount [--dry-run]          rebuild every counter from its source
+ *                                            documents (recount.c); --dry-run only lists
+ *                                            the wrong ones, exit 1 if there are any
  * Settings come from the environment as for stremora-fcgi (MONGODB_URI, STREMORA_DB_NAME).
  * Where the server refuses a validator or a TTL index (the local server does, DESIGN.md
  * section 4), migrate says so once and goes on: expiry is then done by sweep jobs.
@@ -41,7 +44,8 @@ usage(void)
                     "       stremoractl create-admin --username U --email E  (password on stdin)\n"
                     "       stremoractl gen-keys FILE\n"
                     "       stremoractl rotate-keys FILE\n"
-                    "       stremoractl seed --users N --videos N [--seed S]\n");
+                    "       stremoractl seed --users N --videos N [--seed S]\n"
+                    "       stremoractl recount [--dry-run]\n");
     return 2;
 }
 
@@ -330,7 +334,7 @@ main(int argc, char **argv)
     char err[512];
     const char *schemas = "sql-free-schemas", *username = NULL, *email = NULL;
     uint64_t users = 0, videos = 0, seed = 1;
-    bool seeding = false;
+    bool seeding = false, recount = false, dry_run = false;
     int i, rc;
 
     if (argc < 2) {
@@ -345,6 +349,14 @@ main(int argc, char **argv)
             fprintf(stderr, "stremoractl: %s %s failed\n", argv[1], argv[2]);
         }
         return rc == 0 ? 0 : 1;
+    }
+    if (strcmp(argv[1], "recount") == 0) { /* its one flag takes no value */
+        recount = true;
+        if (argc > 3 || (argc == 3 && strcmp(argv[2], "--dry-run") != 0)) {
+            return usage();
+        }
+        dry_run = argc == 3;
+        argc = 2;
     }
     for (i = 2; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--schemas") == 0) {
@@ -383,6 +395,8 @@ main(int argc, char **argv)
         rc = cmd_create_admin(db, username, email);
     } else if (strcmp(argv[1], "seed") == 0 && seeding && users > 0) {
         rc = ctl_seed(db, (long)users, (long)videos, seed);
+    } else if (recount) {
+        rc = ctl_recount(db, dry_run);
     } else {
         rc = usage();
     }
