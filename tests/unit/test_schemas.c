@@ -51,6 +51,15 @@ static const struct query queries[] = {
     {"webhooks", "db_webhooks_list", {"ownerId"}, {"createdAt", "_id"}, 0},
     {"webhook_deliveries", "db_webhooks_deliveries", {"webhookId"}, {"at", "_id"}, 0},
     {"webhook_deliveries", "db_webhooks_prune", {NULL}, {"at"}, 0},
+    /* ratings (common/db_ratings.c, ctl/recount.c) */
+    {"ratings",
+     "db_ratings_set/clear/get_many (a user's rating)",
+     {"userId", "targetId"},
+     {NULL},
+     1},
+    {"ratings", "db_ratings_drop_user", {"userId"}, {NULL}, 0},
+    {"ratings", "db_ratings_drop_target, recount (targetId $in)", {"targetId"}, {NULL}, 0},
+    {"ratings", "db_ratings_list_likes", {"userId", "kind", "value"}, {"at", "_id"}, 0},
 };
 
 static struct json_object *
