@@ -3232,16 +3232,20 @@
     box.appendChild(holder);
     sec.appendChild(box);
 
-    function load() {
+    // flash: {kind, text} to say in that image form once the channel is read again.
+    function load(flash) {
       api(API + '/channels/' + encodeURIComponent(auth.user.username)).then(function (ch) {
         if (!c.alive) return;
         clear(holder);
         holder.appendChild(bioForm(ch));
-        holder.appendChild(imageForm(c, 'avatar', ch, load));
-        holder.appendChild(imageForm(c, 'banner', ch, load));
+        ['avatar', 'banner'].forEach(function (kind) {
+          var f = imageForm(c, kind, ch, load);
+          holder.appendChild(f);
+          if (flash && flash.kind === kind) setFormMessage(f, flash.text, true);
+        });
       }).catch(function (err) {
         if (!c.alive) return;
-        clear(holder).appendChild(errorBox(err.message, load));
+        clear(holder).appendChild(errorBox(err.message, function () { load(); }));
       });
     }
     load();
@@ -3298,16 +3302,14 @@
       setBusy(form, true, 'Uploading…');
       api(API + '/users/me/' + kind, { method: 'PUT', raw: file, contentType: type }).then(function () {
         if (!c.alive) return;
-        announce(word + ' saved.');
-        reload();
+        reload({ kind: kind, text: word + ' saved.' });
       }).catch(function (err) { setBusy(form, false); showApiError(form, err); });
     });
     remove.addEventListener('click', function () {
       remove.disabled = true;
       api(API + '/users/me/' + kind, { method: 'DELETE' }).then(function () {
         if (!c.alive) return;
-        announce(word + ' removed.');
-        reload();
+        reload({ kind: kind, text: word + ' removed.' });
       }).catch(function (err) { remove.disabled = false; setFormMessage(form, err.message); });
     });
     return form;
