@@ -8,7 +8,12 @@
 
 struct db;
 
+/* What stremoractl seed makes: users, videos, comments on the hot video, channels each user
+ * follows. */
+struct seed_sizes {
+    long users, videos, comments, subscriptions;
+};
 /* stremoractl seed: inserts a reproducible data set (seed.c). Returns the exit status. */
-int ctl_seed(struct db *db, long users, long videos, uint64_t seed);
+int ctl_seed(struct db *db, const struct seed_sizes *z, uint64_t seed);
 
 #endif

@@ -25,11 +25,12 @@
 #include "pwhash.h"
 #include "str.h"
 
-#define SEED_EPOCH_MS  1767225600000LL /* 2026-01-01T00:00:00Z: the newest seeded video */
-#define SEED_SPAN_MS   (365LL * 24 * 3600 * 1000)
-#define SEED_BATCH     1000 /* documents per bulk insert */
-#define SEED_PASSWORD  "seed-password"
-#define SEED_TAGS_EACH 3
+#define SEED_EPOCH_MS      1767225600000LL /* 2026-01-01T00:00:00Z: the newest seeded video */
+#define SEED_SPAN_MS       (365LL * 24 * 3600 * 1000)
+#define SEED_BATCH         1000 /* documents per bulk insert */
+#define SEED_PASSWORD      "seed-password"
+#define SEED_TAGS_EACH     3
+#define SEED_FEED_CHANNELS 200 /* channels seed0 follows */
 
 static const char *const words[] = {
     "music",  "travel", "cooking", "gaming", "science",  "nature", "sports",  "history",
@@ -134,10 +135,12 @@ user_doc(bson_t *d, uint64_t *s, long i, const char *hash, bson_oid_t *id)
     BSON_APPEND_DATE_TIME(d, "updatedAt", at);
     BSON_APPEND_INT32(d, "guessCount", 0);
     BSON_APPEND_DATE_TIME(d, "guessSince", 0);
+    BSON_APPEND_UTF8(d, "bio", "");
+    BSON_APPEND_INT64(d, "subscriberCount", 0);
 }
 
 static void
-video_doc(bson_t *d, uint64_t *s, long i, const bson_oid_t *owner)
+video_doc(bson_t *d, uint64_t *s, long i, const bson_oid_t *owner, bson_oid_t *out)
 {
     char title[96], key[16];
     const char *k, *visibility, *status;
@@ -148,6 +151,7 @@ video_doc(bson_t *d, uint64_t *s, long i, const bson_oid_t *owner)
     unsigned ntags = (unsigned)(r % (SEED_TAGS_EACH + 1)), t;
 
     seeded_oid(s, at, &id);
+    bson_oid_copy(&id, out);
     visibility = r % 10 < 8 ? "public" : r % 10 == 8 ? "unlisted" : "private";
     status = (r >> 8) % 100 < 95 ? "ready" : (r >> 8) % 100 < 98 ? "processing" : "failed";
     snprintf(title, sizeof(title), "Seed video %ld: %s and %s", i, words[(r >> 16) % NWORDS],
@@ -170,6 +174,11 @@ video_doc(bson_t *d, uint64_t *s, long i, const bson_oid_t *owner)
     BSON_APPEND_UTF8(d, "mimeType", "video/mp4");
     BSON_APPEND_BOOL(d, "hls", false);
     BSON_APPEND_BOOL(d, "thumbnail", false);
+    BSON_APPEND_INT64(d, "viewCount", (int64_t)(next(s) % 100000));
+    BSON_APPEND_INT64(d, "likeCount", 0);
+    BSON_APPEND_INT64(d, "dislikeCount", 0);
+    BSON_APPEND_INT64(d, "commentCount", 0);
+    BSON_APPEND_BOOL(d, "commentsEnabled", true);
     if (strcmp(status, "failed") == 0) {
         BSON_APPEND_UTF8(d, "failureReason", "not a playable video");
     }
@@ -177,15 +186,231 @@ video_doc(bson_t *d, uint64_t *s, long i, const bson_oid_t *owner)
     BSON_APPEND_DATE_TIME(d, "updatedAt", at);
 }
 
-int
-ctl_seed(struct db *db, long users, long videos, uint64_t seed)
+/* A bulk insert into one collection, SEED_BATCH documents at a time. */
+struct batch {
+    mongoc_collection_t *c;
+    bson_t *docs;
+    size_t n;
+    long inserted, skipped;
+};
+
+/* The next document to fill, or NULL after a failed flush. */
+static bson_t *
+batch_next(struct batch *b)
 {
+    if (b->n == SEED_BATCH) {
+        int rc = flush(b->c, b->docs, b->n, &b->inserted, &b->skipped);
+
+        b->n = 0;
+        if (rc == -1) {
+            return NULL;
+        }
+    }
+    bson_init(&b->docs[b->n]);
+    return &b->docs[b->n++];
+}
+
+static int
+batch_end(struct batch *b)
+{
+    int rc = b->n > 0 ? flush(b->c, b->docs, b->n, &b->inserted, &b->skipped) : 0;
+
+    b->n = 0;
+    return rc;
+}
+
+static void
+rating_doc(bson_t *d, uint64_t *s, const bson_oid_t *user, const char *kind,
+           const bson_oid_t *target, const char *value, int64_t at)
+{
+    bson_oid_t id;
+
+    seeded_oid(s, at, &id);
+    BSON_APPEND_OID(d, "_id", &id);
+    BSON_APPEND_OID(d, "userId", user);
+    BSON_APPEND_OID(d, "targetId", target);
+    BSON_APPEND_UTF8(d, "kind", kind);
+    BSON_APPEND_UTF8(d, "value", value);
+    BSON_APPEND_DATE_TIME(d, "at", at);
+}
+
+/* The hot video: seed1's (seed0's when alone), public and ready, made for the comments. */
+static void
+hot_video_doc(bson_t *d, uint64_t *s, const bson_oid_t *owner, bson_oid_t *id)
+{
+    bson_t tags;
+
+    seeded_oid(s, SEED_EPOCH_MS, id);
+    BSON_APPEND_OID(d, "_id", id);
+    BSON_APPEND_OID(d, "ownerId", owner);
+    BSON_APPEND_UTF8(d, "title", "Seed hot video");
+    BSON_APPEND_UTF8(d, "description", "The seeded video everyone comments on.");
+    BSON_APPEND_ARRAY_BEGIN(d, "tags", &tags);
+    bson_append_array_end(d, &tags);
+    BSON_APPEND_UTF8(d, "visibility", "public");
+    BSON_APPEND_UTF8(d, "status", "ready");
+    BSON_APPEND_INT64(d, "size", 1000000);
+    BSON_APPEND_UTF8(d, "source", "source.mp4");
+    BSON_APPEND_UTF8(d, "mimeType", "video/mp4");
+    BSON_APPEND_BOOL(d, "hls", false);
+    BSON_APPEND_BOOL(d, "thumbnail", false);
+    BSON_APPEND_INT64(d, "viewCount", 0);
+    BSON_APPEND_INT64(d, "likeCount", 0);
+    BSON_APPEND_INT64(d, "dislikeCount", 0);
+    BSON_APPEND_INT64(d, "commentCount", 0);
+    BSON_APPEND_BOOL(d, "commentsEnabled", true);
+    BSON_APPEND_DATE_TIME(d, "createdAt", SEED_EPOCH_MS);
+    BSON_APPEND_DATE_TIME(d, "updatedAt", SEED_EPOCH_MS);
+}
+
+/* Comments on the hot video and their likes. tops holds the top-level ones made so far. */
+static int
+seed_comments(struct db *db, uint64_t *s, const bson_oid_t *hot, const bson_oid_t *owners,
+              long users, long comments, long *made, long *liked)
+{
+    struct batch cb = {mongoc_database_get_collection(db_database(db), "comments"), NULL, 0, 0, 0};
+    struct batch rb = {mongoc_database_get_collection(db_database(db), "ratings"), NULL, 0, 0, 0};
+    bson_oid_t *tops = calloc((size_t)comments + 1, sizeof(*tops));
+    long i, ntops = 0;
+    int rc = -1;
+
+    cb.docs = calloc(SEED_BATCH, sizeof(bson_t));
+    rb.docs = calloc(SEED_BATCH, sizeof(bson_t));
+    if (tops == NULL || cb.docs == NULL || rb.docs == NULL) {
+        fprintf(stderr, "stremoractl: out of memory\n");
+        goto out;
+    }
+    for (i = 0; i < comments; i++) {
+        uint64_t r = next(s);
+        int64_t at = SEED_EPOCH_MS + 60000 + (i + 1) * 1000; /* after the video, in order */
+        bool reply = ntops > 0 && r % 10 == 0;
+        long author = (long)((r >> 8) % (uint64_t)users), k, nlikes = (long)((r >> 40) % 4);
+        char body[64];
+        bson_oid_t id;
+        bson_t *d;
+
+        if ((d = batch_next(&cb)) == NULL) {
+            goto out;
+        }
+        seeded_oid(s, at, &id);
+        snprintf(body, sizeof(body), "Seed comment %ld about %s", i, words[(r >> 16) % NWORDS]);
+        BSON_APPEND_OID(d, "_id", &id);
+        BSON_APPEND_UTF8(d, "kind", "video");
+        BSON_APPEND_OID(d, "targetId", hot);
+        BSON_APPEND_BOOL(d, "reply", reply);
+        if (reply) {
+            BSON_APPEND_OID(d, "parentId", &tops[(r >> 24) % (uint64_t)ntops]);
+        } else {
+            BSON_APPEND_NULL(d, "parentId");
+            bson_oid_copy(&id, &tops[ntops++]);
+        }
+        BSON_APPEND_OID(d, "authorId", &owners[author]);
+        BSON_APPEND_UTF8(d, "body", body);
+        BSON_APPEND_BOOL(d, "deleted", false);
+        BSON_APPEND_DATE_TIME(d, "createdAt", at);
+        BSON_APPEND_NULL(d, "editedAt");
+        BSON_APPEND_INT64(d, "likeCount", 0);
+        BSON_APPEND_INT64(d, "replyCount", 0);
+        /* Up to three likes, by distinct users. */
+        for (k = 0; k < nlikes && k < users; k++) {
+            bson_t *rd = batch_next(&rb);
+
+            if (rd == NULL) {
+                goto out;
+            }
+            rating_doc(rd, s, &owners[(author + 1 + k) % users], "comment", &id, "like", at + 1);
+        }
+        if (isatty(fileno(stderr)) && (i + 1) % SEED_BATCH == 0) {
+            fprintf(stderr, "\r%ld/%ld comments", i + 1, comments);
+        }
+    }
+    if (batch_end(&cb) == -1 || batch_end(&rb) == -1) {
+        goto out;
+    }
+    *made = cb.inserted;
+    *liked = rb.inserted;
+    rc = 0;
+out:
+    free(tops);
+    free(cb.docs);
+    free(rb.docs);
+    mongoc_collection_destroy(cb.c);
+    mongoc_collection_destroy(rb.c);
+    return rc;
+}
+
+/* Each user rates five videos and follows subs channels; seed0 follows the 200 after it. */
+static int
+seed_people(struct db *db, uint64_t *s, const bson_oid_t *owners, long users,
+            const bson_oid_t *vids, long nvids, long subs, long *rated, long *followed)
+{
+    struct batch sb = {mongoc_database_get_collection(db_database(db), "subscriptions"), NULL, 0, 0,
+                       0};
+    struct batch rb = {mongoc_database_get_collection(db_database(db), "ratings"), NULL, 0, 0, 0};
+    long u, k;
+    int rc = -1;
+
+    sb.docs = calloc(SEED_BATCH, sizeof(bson_t));
+    rb.docs = calloc(SEED_BATCH, sizeof(bson_t));
+    if (sb.docs == NULL || rb.docs == NULL) {
+        fprintf(stderr, "stremoractl: out of memory\n");
+        goto out;
+    }
+    for (u = 0; u < users; u++) {
+        long nsubs = u == 0 ? SEED_FEED_CHANNELS : subs;
+        uint64_t r = next(s);
+        long first = nvids > 0 ? (long)(r % (uint64_t)nvids) : 0;
+
+        for (k = 0; k < 5 && k < nvids; k++) {
+            bson_t *d = batch_next(&rb);
+
+            if (d == NULL) {
+                goto out;
+            }
+            rating_doc(d, s, &owners[u], "video", &vids[(first + k) % nvids],
+                       (r >> (8 + k)) % 5 == 0 ? "dislike" : "like", SEED_EPOCH_MS - k * 1000);
+        }
+        for (k = 0; k < nsubs && k < users - 1; k++) {
+            long ch = (u + 1 + k) % users; /* distinct, never u itself */
+            int64_t at = SEED_EPOCH_MS - (int64_t)(next(s) % (uint64_t)SEED_SPAN_MS);
+            bson_t *d = batch_next(&sb);
+            bson_oid_t id;
+
+            if (d == NULL) {
+                goto out;
+            }
+            seeded_oid(s, at, &id);
+            BSON_APPEND_OID(d, "_id", &id);
+            BSON_APPEND_OID(d, "subscriberId", &owners[u]);
+            BSON_APPEND_OID(d, "channelId", &owners[ch]);
+            BSON_APPEND_DATE_TIME(d, "createdAt", at);
+        }
+    }
+    if (batch_end(&sb) == -1 || batch_end(&rb) == -1) {
+        goto out;
+    }
+    *rated = rb.inserted;
+    *followed = sb.inserted;
+    rc = 0;
+out:
+    free(sb.docs);
+    free(rb.docs);
+    mongoc_collection_destroy(sb.c);
+    mongoc_collection_destroy(rb.c);
+    return rc;
+}
+
+int
+ctl_seed(struct db *db, const struct seed_sizes *z, uint64_t seed)
+{
+    long users = z->users, videos = z->videos;
     struct arena *a = arena_new(MAX_REQ_ARENA);
     mongoc_collection_t *uc = mongoc_database_get_collection(db_database(db), "users");
     mongoc_collection_t *vc = mongoc_database_get_collection(db_database(db), "videos");
-    bson_oid_t *owners = NULL;
+    bson_oid_t *owners = NULL, *vids = NULL, hot;
     bson_t *docs = NULL;
-    long i, uins = 0, uskip = 0, vins = 0, vskip = 0, tagged = 0;
+    long i, uins = 0, uskip = 0, vins = 0, vskip = 0, tagged = 0, ncomments = 0, nlikes = 0;
+    long nrated = 0, nfollowed = 0;
     /* Users are the same whatever the seed (their names are), so that another seed's videos
      * belong to users that exist. */
     uint64_t us = 0x5eed5eed5eed5eedULL, vs = seed ^ 0x5eed5eed5eed5eedULL;
@@ -198,7 +423,8 @@ ctl_seed(struct db *db, long users, long videos, uint64_t seed)
         goto out;
     }
     if (a == NULL || (docs = calloc(SEED_BATCH, sizeof(*docs))) == NULL ||
-        (owners = calloc((size_t)users, sizeof(*owners))) == NULL) {
+        (owners = calloc((size_t)users, sizeof(*owners))) == NULL ||
+        (vids = calloc((size_t)videos + 1, sizeof(*vids))) == NULL) {
         fprintf(stderr, "stremoractl: out of memory\n");
         goto out;
     }
@@ -220,7 +446,8 @@ ctl_seed(struct db *db, long users, long videos, uint64_t seed)
     }
     n = 0;
     for (i = 0; i < videos; i++) {
-        video_doc(&docs[n++], &vs, i, &owners[next(&vs) % (uint64_t)users]);
+        video_doc(&docs[n], &vs, i, &owners[next(&vs) % (uint64_t)users], &vids[i]);
+        n++;
         if (n == SEED_BATCH) {
             if (flush(vc, docs, n, &vins, &vskip) == -1) {
                 goto out;
@@ -231,10 +458,23 @@ ctl_seed(struct db *db, long users, long videos, uint64_t seed)
             }
         }
     }
+    if (z->comments > 0) {
+        bson_init(&docs[n]);
+        hot_video_doc(&docs[n++], &vs, &owners[users > 1 ? 1 : 0], &hot);
+    }
     if (n > 0 && flush(vc, docs, n, &vins, &vskip) == -1) {
         goto out;
     }
     n = 0;
+    if (z->comments > 0 &&
+        seed_comments(db, &vs, &hot, owners, users, z->comments, &ncomments, &nlikes) == -1) {
+        goto out;
+    }
+    if ((z->comments > 0 || z->subscriptions > 0) &&
+        seed_people(db, &vs, owners, users, vids, videos, z->subscriptions, &nrated, &nfollowed) ==
+            -1) {
+        goto out;
+    }
     /* The tag lists' index, made anew from all the videos (seeded ones go in without it). */
     if (vins > 0 && db_videos_tags_rebuild(a, db, &tagged) != DB_OK) {
         fprintf(stderr, "stremoractl: building video_tags failed\n");
@@ -243,9 +483,18 @@ ctl_seed(struct db *db, long users, long videos, uint64_t seed)
     printf("seed %llu: users %ld inserted, %ld already there; videos %ld inserted, %ld already "
            "there, %ld tag mirrors (password of every seeded user: %s)\n",
            (unsigned long long)seed, uins, uskip, vins, vskip, tagged, SEED_PASSWORD);
+    if (z->comments > 0 || z->subscriptions > 0) {
+        char hex[25];
+
+        bson_oid_to_string(&hot, hex);
+        printf("community: %ld comments on the hot video %s, %ld comment likes, %ld video "
+               "ratings, %ld subscriptions\n",
+               ncomments, z->comments > 0 ? hex : "(none)", nlikes, nrated, nfollowed);
+    }
     rc = 0;
 out:
     free(owners);
+    free(vids);
     free(docs);
     mongoc_collection_destroy(uc);
     mongoc_collection_destroy(vc);

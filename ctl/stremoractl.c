@@ -5,7 +5,8 @@
  *   stremoractl create-admin --username U --email E   password read from stdin
  *   stremoractl gen-keys FILE                write a new signing-key file (0600)
  *   stremoractl rotate-keys FILE             add a key and make it current
- *   stremoractl seed --users N --videos N [--seed S]   a reproducible data set (seed.c)
+ *   stremoractl seed --users N --videos N [--comments N] [--subscriptions N] [--seed S]
+ *                                                     a reproducible data set (seed.c)
  * Settings come from the environment as for stremora-fcgi (MONGODB_URI, STREMORA_DB_NAME).
  * Where the server refuses a validator or a TTL index (the local server does, DESIGN.md
  * section 4), migrate says so once and goes on: expiry is then done by sweep jobs.
@@ -41,7 +42,8 @@ usage(void)
                     "       stremoractl create-admin --username U --email E  (password on stdin)\n"
                     "       stremoractl gen-keys FILE\n"
                     "       stremoractl rotate-keys FILE\n"
-                    "       stremoractl seed --users N --videos N [--seed S]\n");
+                    "       stremoractl seed --users N --videos N [--comments N] "
+                    "[--subscriptions N] [--seed S]\n");
     return 2;
 }
 
@@ -329,7 +331,7 @@ main(int argc, char **argv)
     struct db *db;
     char err[512];
     const char *schemas = "sql-free-schemas", *username = NULL, *email = NULL;
-    uint64_t users = 0, videos = 0, seed = 1;
+    uint64_t users = 0, videos = 0, comments = 0, subs = 0, seed = 1;
     bool seeding = false;
     int i, rc;
 
@@ -359,6 +361,12 @@ main(int argc, char **argv)
         } else if (strcmp(argv[i], "--videos") == 0 &&
                    str_to_u64(str_from(argv[i + 1]), 0, 100000000, &videos) == 0) {
             seeding = true;
+        } else if (strcmp(argv[i], "--comments") == 0 &&
+                   str_to_u64(str_from(argv[i + 1]), 0, 100000000, &comments) == 0) {
+            seeding = true;
+        } else if (strcmp(argv[i], "--subscriptions") == 0 &&
+                   str_to_u64(str_from(argv[i + 1]), 0, 1000, &subs) == 0) {
+            seeding = true;
         } else if (strcmp(argv[i], "--seed") == 0 &&
                    str_to_u64(str_from(argv[i + 1]), 0, UINT64_MAX, &seed) == 0) {
         } else {
@@ -382,7 +390,9 @@ main(int argc, char **argv)
     } else if (strcmp(argv[1], "create-admin") == 0 && username != NULL && email != NULL) {
         rc = cmd_create_admin(db, username, email);
     } else if (strcmp(argv[1], "seed") == 0 && seeding && users > 0) {
-        rc = ctl_seed(db, (long)users, (long)videos, seed);
+        struct seed_sizes z = {(long)users, (long)videos, (long)comments, (long)subs};
+
+        rc = ctl_seed(db, &z, seed);
     } else {
         rc = usage();
     }
