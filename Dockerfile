@@ -3,7 +3,8 @@
 # nginx with nginx-conf/stremora.conf), so both share one /etc/group and agree on the group
 # that owns the pool's socket and the media (stremora, GID 10001).
 #
-#   base     debian:bookworm-slim + what a server runs (deploy/install-deps --runtime)
+#   base     debian:bookworm-slim + what a server runs (deploy/install-deps --runtime; ffmpeg
+#            too: the worker transcodes, and the pool re-encodes avatars and banners)
 #   build    base + the C toolchain and -dev packages; builds stremora-fcgi, stremora-worker
 #            and stremoractl
 #   web      the browser app: web/ with hashed asset names (tools/webbuild), from the npm
@@ -58,7 +59,7 @@ RUN set -eu; \
         --shell /usr/sbin/nologin stremora; \
     install -d -o stremora -g stremora -m 0750 /var/lib/stremora /var/lib/stremora/media \
         /var/lib/stremora/media/tmp /var/lib/stremora/media/videos \
-        /var/lib/stremora/media/uploads /run/stremora; \
+        /var/lib/stremora/media/uploads /var/lib/stremora/media/images /run/stremora; \
     install -d -m 0755 /opt/stremora/bin /etc/stremora/tls /var/www/acme; \
     ln -sf /dev/stdout /var/log/nginx/stremora-access.log; \
     ln -sf /dev/stderr /var/log/nginx/stremora-error.log

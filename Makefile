@@ -36,7 +36,7 @@ HEADERS    := $(wildcard common/*.h)
 .DELETE_ON_ERROR:
 
 all: $(B)/stremora-fcgi $(B)/stremora-worker $(B)/stremoractl $(B)/bench-floor $(B)/bench-ladder \
-     $(B)/web/index.html
+     $(B)/bench-dbtime $(B)/web/index.html
 
 deps:
 	@deploy/install-deps
@@ -74,6 +74,9 @@ $(B)/web/index.html: $(wildcard web/*.html web/*.js web/*.css web/*.svg) web/pac
 
 $(B)/bench-floor: tests/bench/floor.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
+
+$(B)/bench-dbtime: tests/bench/dbtime.c $(B)/libcommon.a
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(PKG_LIBS)
 
 $(B)/bench-ladder: tests/bench/ladder.c $(B)/libcommon.a
 	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(PKG_LIBS)

@@ -193,7 +193,7 @@ update_set(struct arena *a, struct db *db, const bson_oid_t *id, bson_t *set)
 
 enum db_status
 db_users_update_profile(struct arena *a, struct db *db, const bson_oid_t *id,
-                        const char *display_name, const char *email)
+                        const char *display_name, const char *email, const char *bio)
 {
     bson_t set = BSON_INITIALIZER;
     enum db_status st;
@@ -204,9 +204,63 @@ db_users_update_profile(struct arena *a, struct db *db, const bson_oid_t *id,
     if (email != NULL) {
         BSON_APPEND_UTF8(&set, "email", email);
     }
+    if (bio != NULL) {
+        BSON_APPEND_UTF8(&set, "bio", bio);
+    }
     st = update_set(a, db, id, &set);
     bson_destroy(&set);
     return st;
+}
+
+enum db_status
+db_users_swap_image(struct arena *a, struct db *db, const bson_oid_t *id, const char *field,
+                    const char *old, const char *name)
+{
+    bson_t f = BSON_INITIALIZER, upd = BSON_INITIALIZER, doc;
+    int64_t matched = 0;
+    enum db_status st;
+    struct user u;
+
+    /* {field: null} also matches a document without the field (the default). */
+    BSON_APPEND_OID(&f, "_id", id);
+    if (old != NULL) {
+        BSON_APPEND_UTF8(&f, field, old);
+    } else {
+        BSON_APPEND_NULL(&f, field);
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &doc);
+    BSON_APPEND_DATE_TIME(&doc, "updatedAt", db_now_ms());
+    if (name != NULL) {
+        BSON_APPEND_UTF8(&doc, field, name);
+    }
+    bson_append_document_end(&upd, &doc);
+    if (name == NULL) {
+        BSON_APPEND_DOCUMENT_BEGIN(&upd, "$unset", &doc);
+        BSON_APPEND_UTF8(&doc, field, "");
+        bson_append_document_end(&upd, &doc);
+    }
+    st = db_write(a, db, "users", DB_UPDATE_ONE, &f, &upd, &matched);
+    bson_destroy(&f);
+    bson_destroy(&upd);
+    if (st != DB_OK || matched > 0) {
+        return st;
+    }
+    /* Nothing matched: someone changed the field first, or the user is gone. */
+    st = db_users_get(a, db, id, &u);
+    return st == DB_OK ? DB_CONFLICT : st;
+}
+
+enum db_status
+db_users_delete(struct arena *a, struct db *db, const bson_oid_t *id)
+{
+    bson_t f = BSON_INITIALIZER;
+    int64_t gone = 0;
+    enum db_status st;
+
+    BSON_APPEND_OID(&f, "_id", id);
+    st = db_write(a, db, "users", DB_DELETE_ONE, &f, NULL, &gone);
+    bson_destroy(&f);
+    return st == DB_OK && gone == 0 ? DB_NOT_FOUND : st;
 }
 
 enum db_status

@@ -45,9 +45,19 @@ enum db_status db_users_get_many(struct arena *a, struct db *db, const bson_oid_
 /* Finds by username, or by email when login holds an '@' (compared lowercase). */
 enum db_status db_users_get_by_login(struct arena *a, struct db *db, const char *login,
                                      struct user *out);
-/* Sets display_name and/or email (NULL leaves a field). DB_DUPLICATE if email is taken. */
+/* Sets display_name, email and/or bio (NULL leaves a field). DB_DUPLICATE if email is
+ * taken. */
 enum db_status db_users_update_profile(struct arena *a, struct db *db, const bson_oid_t *id,
-                                       const char *display_name, const char *email);
+                                       const char *display_name, const char *email,
+                                       const char *bio);
+/* Points the user's image field ("avatar" or "banner") at name (NULL: the default, field
+ * unset), only if it still holds old (NULL: none): a compare-and-set, so that of two racing
+ * uploads each learns exactly which name it replaced. DB_CONFLICT when the field holds
+ * something else now (read it again and retry); DB_NOT_FOUND when there is no such user. */
+enum db_status db_users_swap_image(struct arena *a, struct db *db, const bson_oid_t *id,
+                                   const char *field, const char *old, const char *name);
+/* Deletes by id; DB_NOT_FOUND if it was not there. */
+enum db_status db_users_delete(struct arena *a, struct db *db, const bson_oid_t *id);
 /* Replaces the password hash. */
 enum db_status db_users_set_password(struct arena *a, struct db *db, const bson_oid_t *id,
                                      const char *hash);

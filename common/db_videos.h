@@ -131,4 +131,35 @@ enum db_status db_videos_set_ready(struct arena *a, struct db *db, const bson_oi
 enum db_status db_videos_set_failed(struct arena *a, struct db *db, const bson_oid_t *id,
                                     const char *reason);
 
+/* ---- channels and the feed (fcgi/channels.c) ---- */
+
+/* A channel's page order: latest (createdAt, _id desc), popular (viewCount, _id desc),
+ * oldest (createdAt, _id asc). */
+enum video_sort { VIDEO_SORT_LATEST, VIDEO_SORT_POPULAR, VIDEO_SORT_OLDEST };
+
+/* What a channel's page asks for. */
+struct channel_query {
+    const bson_oid_t *owner;
+    bool all; /* the owner or an admin: every video but uploads (private, unlisted, failed) */
+    enum video_sort sort;
+    bool has_cursor;
+    int64_t cursor_key; /* createdAt ms, or viewCount for popular */
+    bson_oid_t cursor_id;
+    size_t limit;
+};
+
+/* Lists up to q->limit + 1 of a channel's videos into out (arena array); *n the count.
+ * Without q->all: the public, listed ones (as the public list). */
+enum db_status db_videos_channel(struct arena *a, struct db *db, const struct channel_query *q,
+                                 struct video **out, size_t *n);
+/* *n gets how many of owner's videos anyone may see listed (public, processing or ready). */
+enum db_status db_videos_count_listed(struct arena *a, struct db *db, const bson_oid_t *owner,
+                                      int64_t *n);
+/* The feed: the public, listed videos of the n owners (<= MAX_FEED_CHANNELS), newest first
+ * (createdAt, _id desc), strictly after (cursor_at, cursor_id) if cursor_id is not NULL: up to
+ * limit + 1 into out (arena array), *nout their count. */
+enum db_status db_videos_feed(struct arena *a, struct db *db, const bson_oid_t *owners, size_t n,
+                              int64_t cursor_at, const bson_oid_t *cursor_id, size_t limit,
+                              struct video **out, size_t *nout);
+
 #endif

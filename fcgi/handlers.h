@@ -32,6 +32,7 @@ int h_users_get_me(struct request *r);
 int h_users_update_me(struct request *r);
 int h_users_password_me(struct request *r);
 int h_users_sessions_delete(struct request *r);
+int h_users_delete_me(struct request *r);
 /* Returns the JSON of u as its owner sees it (with email and role). NULL if a is full. */
 struct json_object *user_json(struct arena *a, const struct user *u);
 

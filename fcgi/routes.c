@@ -20,6 +20,7 @@ const struct route routes[] = {
     {METHOD_PATCH, "/api/v1/users/me", h_users_update_me, AUTH_TOKEN, MAX_JSON_BODY},
     {METHOD_POST, "/api/v1/users/me/password", h_users_password_me, AUTH_TOKEN, MAX_JSON_BODY},
     {METHOD_DELETE, "/api/v1/users/me/sessions", h_users_sessions_delete, AUTH_TOKEN, BODY_NONE},
+    {METHOD_POST, "/api/v1/users/me/deletion", h_users_delete_me, AUTH_TOKEN, MAX_JSON_BODY},
     {METHOD_PUT, "/api/v1/users/me/avatar", h_images_avatar_put, AUTH_TOKEN, MAX_IMAGE_BYTES},
     {METHOD_DELETE, "/api/v1/users/me/avatar", h_images_avatar_delete, AUTH_TOKEN, BODY_NONE},
     {METHOD_PUT, "/api/v1/users/me/banner", h_images_banner_put, AUTH_TOKEN, MAX_IMAGE_BYTES},

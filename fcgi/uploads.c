@@ -179,6 +179,7 @@ finish(struct request *r, struct tus_upload *u, struct storage_part *p, int *rc)
     bson_oid_copy(&u->owner_id, &v.owner_id);
     bson_oid_to_string(&v.owner_id, v.owner_hex);
     v.created_at = db_now_ms();
+    v.comments_enabled = true; /* as db_videos_insert writes it */
     if (kind == CONTAINER_UNKNOWN || part_sha256(r, p, (uint64_t)u->length, hex) == -1 ||
         (spec.key = arena_sprintf(r->arena, "process:%s", u->id_hex)) == NULL ||
         (v.source = arena_sprintf(r->arena, "source.%s", container_ext(kind))) == NULL) {

@@ -1,15 +1,18 @@
 /*
  * users.c - the signed-in user's own account.
  *   GET   /api/v1/users/me           200 user (ETag; If-None-Match -> 304)
- *   PATCH /api/v1/users/me           {displayName?, email?, currentPassword?} -> 200 user
+ *   PATCH /api/v1/users/me           {displayName?, email?, currentPassword?, bio?} -> 200 user
  *   POST  /api/v1/users/me/password  {currentPassword, newPassword} -> 204
  *   DELETE /api/v1/users/me/sessions  signs out every other session -> 204
+ *   POST  /api/v1/users/me/deletion  {currentPassword} -> 204: the account and all it made go
  * GET is the hot path: the access token is verified without the database and the user
  * comes from this worker's LRU, whose entries the writes here invalidate on every worker of
  * the host (host.h generations). Changing the email or the password needs the current
  * one, and wrong ones are limited per account (MAX_PASSWORD_GUESSES in a window). Changing
  * the password revokes every other session: their refresh tokens at once, their access
- * tokens within seconds (bearer.c checks a token's session family).
+ * tokens within seconds (bearer.c checks a token's session family). The user object is the
+ * caller's own view (email, role); others see people.c's cards and channels. Its image links
+ * come from people.c; images.c changes the images.
  */
 #include "handlers.h"
 
@@ -27,10 +30,13 @@
 #include "db_sessions.h"
 #include "db_users.h"
 #include "host.h"
+#include "image.h"
 #include "json.h"
 #include "log.h"
 #include "lru.h"
+#include "people.h"
 #include "pwhash.h"
+#include "str.h"
 
 struct json_object *
 user_json(struct arena *a, const struct user *u)
@@ -48,6 +54,10 @@ user_json(struct arena *a, const struct user *u)
     js_add_str(o, "displayName", u->display_name);
     js_add_str(o, "role", u->role);
     js_add_str(o, "createdAt", created);
+    js_add_str(o, "bio", u->bio != NULL ? u->bio : "");
+    js_add_str(o, "avatarUrl", people_avatar_url(a, u, 256));
+    js_add_str(o, "avatarSmallUrl", people_avatar_url(a, u, 64));
+    js_add_str(o, "bannerUrl", people_banner_url(a, u));
     return o;
 }
 
@@ -163,17 +173,18 @@ h_users_update_me(struct request *r)
         {"displayName", JS_STRING, false, 1, MAX_DISPLAY_NAME},
         {"email", JS_STRING, false, 3, MAX_EMAIL},
         {"currentPassword", JS_STRING, false, 1, MAX_PASSWORD},
+        {"bio", JS_STRING, false, 0, MAX_BIO},
     };
-    struct js_value v[3];
-    struct js_error errs[2];
+    struct js_value v[4];
+    struct js_error errs[3];
     size_t nerrs = 0;
-    char *name = NULL, *email = NULL;
+    char *name = NULL, *email = NULL, *bio = NULL;
     bson_oid_t id;
     struct user u;
     enum db_status st;
     int rc;
 
-    if (!body_fields(r, spec, 3, v, false, &rc)) {
+    if (!body_fields(r, spec, 4, v, false, &rc)) {
         return rc;
     }
     if (v[0].present && !account_valid_display_name(v[0].s)) {
@@ -182,11 +193,16 @@ h_users_update_me(struct request *r)
     if (v[1].present && !account_valid_email(v[1].s)) {
         errs[nerrs++] = (struct js_error){"email", "invalid_format"};
     }
+    /* Lines are fine in a bio; control characters are not (other people read it). */
+    if (v[3].present && !str_is_text(v[3].s, STR_MULTILINE)) {
+        errs[nerrs++] = (struct js_error){"bio", "invalid_format"};
+    }
     if (nerrs > 0) {
         return respond_problem_errors(r, PROB_VALIDATION_FAILED, errs, nerrs);
     }
     if ((v[0].present && (name = str_cstr(r->arena, v[0].s)) == NULL) ||
-        (v[1].present && (email = str_lower_cstr(r->arena, v[1].s)) == NULL)) {
+        (v[1].present && (email = str_lower_cstr(r->arena, v[1].s)) == NULL) ||
+        (v[3].present && (bio = str_cstr(r->arena, v[3].s)) == NULL)) {
         return -1;
     }
     if (own_user(r, &id, &u, &rc) == -1) {
@@ -202,8 +218,8 @@ h_users_update_me(struct request *r)
             return rc;
         }
     }
-    if (name != NULL || email != NULL) {
-        st = db_users_update_profile(r->arena, r->app->db, &id, name, email);
+    if (name != NULL || email != NULL || bio != NULL) {
+        st = db_users_update_profile(r->arena, r->app->db, &id, name, email, bio);
         cache_invalidate(r, 'u', r->user.id);
         if (st == DB_DUPLICATE) {
             return respond_problem(r, PROB_EMAIL_TAKEN, NULL);
@@ -264,6 +280,42 @@ h_users_password_me(struct request *r)
     /* Every other session's access tokens stop too (bearer.c checks families through the
      * user's generation). */
     cache_invalidate(r, 'u', r->user.id);
+    return respond_empty(r, 204);
+}
+
+/* POST /api/v1/users/me/deletion {currentPassword}: deletes the account. Order: the drop job
+ * first (it acts once the document is gone, so a failure below costs nothing), every session
+ * revoked, then the document; the job removes the rest (videos, ratings, comments, posts,
+ * subscriptions, playlists). The username and email are free again at once. */
+int
+h_users_delete_me(struct request *r)
+{
+    static const struct js_field spec[] = {
+        {"currentPassword", JS_STRING, true, 1, MAX_PASSWORD},
+    };
+    struct js_value v[1];
+    bson_oid_t id;
+    struct user u;
+    enum db_status st;
+    int rc;
+
+    if (!body_fields(r, spec, 1, v, false, &rc)) {
+        return rc;
+    }
+    if (own_user(r, &id, &u, &rc) == -1 || check_current_password(r, &u, v[0].s, &rc) == -1) {
+        return rc;
+    }
+    if ((st = drop_enqueue(r, "user", &id)) != DB_OK ||
+        (st = db_sessions_revoke_user(r->arena, r->app->db, &id, NULL)) != DB_OK) {
+        return respond_db_problem(r, st);
+    }
+    st = db_users_delete(r->arena, r->app->db, &id);
+    cache_invalidate(r, 'u', r->user.id);
+    if (st != DB_OK && st != DB_NOT_FOUND) {
+        return respond_db_problem(r, st);
+    }
+    image_drop_user(r->app->cfg.media_root, u.avatar, u.banner);
+    log_ev(LOG_INFO, "user_deleted", "user %s", u.id_hex);
     return respond_empty(r, 204);
 }
 

@@ -387,6 +387,7 @@ upload_init(struct request *r, struct upload *u)
     }
     snprintf(u->v.owner_hex, sizeof(u->v.owner_hex), "%s", r->user.id);
     u->v.created_at = db_now_ms();
+    u->v.comments_enabled = true; /* as db_videos_insert writes it */
     return field_init(a, &u->title, MAX_TITLE * MAX_FIELD_BYTES) |
            field_init(a, &u->description, MAX_DESCRIPTION * MAX_FIELD_BYTES) |
            field_init(a, &u->tags, MAX_TAGS_FIELD) | field_init(a, &u->visibility, 16);

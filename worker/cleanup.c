@@ -2,11 +2,15 @@
  * cleanup.c - a deleted video's files (a job of kind cleanup, queued by DELETE
  * /api/v1/videos/{id} before the document goes). Its files go only once the document is
  * gone: a job that finds the document is retried after a backoff (the delete is usually a
- * moment behind it), and if the delete never happens, nothing is removed. Then
+ * moment behind it), and if the delete never happens, nothing is removed. What hangs on it
+ * goes too (its ratings, comments and playlist items, counters kept right). Then
  * video.deleted is emitted, with the video as it was when it was deleted.
  */
 #include "arena.h"
 #include "db.h"
+#include "db_comments.h"
+#include "db_playlists.h"
+#include "db_ratings.h"
 #include "db_videos.h"
 #include "log.h"
 #include "storage.h"
@@ -37,6 +41,12 @@ cleanup_run(struct job_run *r)
     /* Its tag lists' mirrors (again: a write racing the delete may have made some). */
     if (db_videos_tags_drop(r->a, r->w->db, &r->job->video_id) != DB_OK) {
         return job_run_fail(r, JOB_OUTCOME_RETRY, "dropping its tag mirrors failed");
+    }
+    /* What hangs on it: its ratings, and its place in every playlist (their counts too). */
+    if (db_ratings_drop_target(r->a, r->w->db, &r->job->video_id) != DB_OK ||
+        db_comments_drop_target(r->a, r->w->db, COMMENT_VIDEO, &r->job->video_id) != DB_OK ||
+        db_playlists_drop_video(r->a, r->w->db, &r->job->video_id) != DB_OK) {
+        return job_run_fail(r, JOB_OUTCOME_RETRY, "dropping what hangs on it failed");
     }
     storage_delete_tmp(r->w->storage, v.id_hex);
     if (storage_delete_video(r->w->storage, v.id_hex) != STORAGE_OK) {

@@ -137,6 +137,9 @@ dispatch(struct job_run *r)
     if (strcmp(kind, JOB_CLEANUP) == 0) {
         return cleanup_run(r);
     }
+    if (strcmp(kind, JOB_DROP) == 0) {
+        return drop_run(r);
+    }
     if (strcmp(kind, JOB_EVENT) == 0) {
         return events_run(r);
     }

@@ -82,6 +82,9 @@ int transcode_give_up(struct job_run *r);
 /* cleanup.c */
 enum job_outcome cleanup_run(struct job_run *r);
 
+/* drop.c */
+enum job_outcome drop_run(struct job_run *r);
+
 /* events.c */
 /* Enqueues event type ("video.ready", ...) about the video whose owner-facing JSON is
  * video_json, once: the event's id is "<type>:<video id>". */

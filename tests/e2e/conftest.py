@@ -612,7 +612,8 @@ def keys():
     return load_keys()
 
 
-USER_KEYS = {"id", "username", "email", "displayName", "role", "createdAt"}
+USER_KEYS = {"id", "username", "email", "displayName", "role", "createdAt", "bio", "avatarUrl",
+             "avatarSmallUrl", "bannerUrl"}
 
 
 def assert_user(doc, **expect):
@@ -656,6 +657,11 @@ LINK_TTL = int(os.environ.get("STREMORA_LINK_TTL", "3600"))
 BIG_CLIP_BYTES = 100 * 1024 * 1024
 VIDEO_KEYS = {
     "id",
+    "viewCount",
+    "likeCount",
+    "dislikeCount",
+    "commentCount",
+    "commentsEnabled",
     "ownerId",
     "title",
     "description",

@@ -1,0 +1,174 @@
+/*
+ * drop.c - what hangs on a deleted post or user (a job of kind drop, queued by DELETE
+ * /api/v1/posts/{id} and DELETE /api/v1/users/me before the document goes, fcgi/drop.c).
+ * Like cleanup.c it acts only once the document is gone: a job that still finds it is
+ * retried after a backoff, and if the delete never happens, nothing is removed.
+ *   post: its comments (and their likes) and its own likes.
+ *   user: their ratings (taken off every counter), subscriptions both ways, comments (a
+ *         comment with replies keeps the thread's shape), posts, playlists, images, and each
+ *         of their videos as DELETE /api/v1/videos/{id} deletes one (a cleanup job each).
+ * Every step is idempotent, so a job that stops half-way is simply run again.
+ */
+#include <string.h>
+
+#include "arena.h"
+#include "db.h"
+#include "db_comments.h"
+#include "db_playlists.h"
+#include "db_posts.h"
+#include "db_ratings.h"
+#include "db_subscriptions.h"
+#include "db_users.h"
+#include "db_videos.h"
+#include "image.h"
+#include "job.h"
+#include "json.h"
+#include "log.h"
+#include "storage.h"
+#include "video.h"
+#include "worker.h"
+
+#define CLEANUP_ATTEMPTS 10 /* as fcgi/videos.c gives a deleted video's job */
+#define VIDEOS_PER_READ  50
+
+/* Is the document still there? 1 yes, 0 gone, -1 the database did not answer. */
+static int
+still_there(struct job_run *r, const char *coll, const bson_oid_t *id)
+{
+    bson_t f = BSON_INITIALIZER;
+    const bson_t *doc;
+    enum db_status st;
+
+    BSON_APPEND_OID(&f, "_id", id);
+    st = db_find_one(r->a, r->w->db, coll, &f, &doc);
+    bson_destroy(&f);
+    return st == DB_OK ? 1 : st == DB_NOT_FOUND ? 0 : -1;
+}
+
+/* Deletes one video of a deleted user the way the API does: its cleanup job first (which
+ * removes its files and tells the webhooks), then the document and its files. */
+static enum db_status
+delete_video(struct job_run *r, const struct video *v)
+{
+    bson_t payload = BSON_INITIALIZER;
+    struct job_spec spec = {JOB_CLEANUP, &v->id, NULL, &payload, 0, CLEANUP_ATTEMPTS, 0};
+    const char *json = js_string(r->a, video_json(r->a, v));
+    enum db_status st;
+
+    if (json == NULL) {
+        bson_destroy(&payload);
+        return DB_ERROR;
+    }
+    BSON_APPEND_UTF8(&payload, "video", json);
+    BSON_APPEND_OID(&payload, "ownerId", &v->owner_id);
+    st = job_enqueue(r->a, r->w->db, &spec);
+    bson_destroy(&payload);
+    if (st != DB_OK) {
+        return st;
+    }
+    st = db_videos_delete(r->a, r->w->db, &v->id);
+    if (st != DB_OK && st != DB_NOT_FOUND) {
+        return st;
+    }
+    storage_delete_video(r->w->storage, v->id_hex); /* the cleanup job tries again */
+    return DB_OK;
+}
+
+/* Deletes every video of user, a page at a time (each read anew: the deleted ones are gone
+ * from the next). */
+static enum db_status
+delete_videos(struct job_run *r, const bson_oid_t *user)
+{
+    int64_t beat = 0;
+    enum db_status st;
+
+    for (;;) {
+        struct video_query q = {.viewer = user, .owner = user, .limit = VIDEOS_PER_READ};
+        struct video *vs;
+        size_t n = 0, i;
+
+        if ((st = db_videos_list(r->a, r->w->db, &q, &vs, &n)) != DB_OK) {
+            return st;
+        }
+        if (n == 0) {
+            return DB_OK;
+        }
+        for (i = 0; i < n; i++) {
+            if ((st = delete_video(r, &vs[i])) != DB_OK) {
+                return st;
+            }
+            if (!job_run_heartbeat_due(r, &beat)) {
+                return DB_CONFLICT; /* no longer ours */
+            }
+        }
+    }
+}
+
+static enum job_outcome
+drop_post(struct job_run *r, const bson_oid_t *id)
+{
+    if (db_comments_drop_target(r->a, r->w->db, COMMENT_POST, id) != DB_OK ||
+        db_ratings_drop_target(r->a, r->w->db, id) != DB_OK) {
+        return job_run_fail(r, JOB_OUTCOME_RETRY, "dropping the post's comments failed");
+    }
+    return JOB_OUTCOME_DONE;
+}
+
+static enum job_outcome
+drop_user(struct job_run *r, const bson_oid_t *id)
+{
+    struct db *db = r->w->db;
+    struct {
+        const char *what;
+        enum db_status (*fn)(struct arena *, struct db *, const bson_oid_t *);
+    } steps[] = {
+        {"ratings", db_ratings_drop_user},     {"subscriptions", db_subscriptions_drop_user},
+        {"comments", db_comments_drop_user},   {"posts", db_posts_drop_user},
+        {"playlists", db_playlists_drop_user},
+    };
+    int64_t beat = 0;
+    size_t i;
+
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        if (steps[i].fn(r->a, db, id) != DB_OK) {
+            return job_run_fail(r, JOB_OUTCOME_RETRY, "dropping the user's %s failed",
+                                steps[i].what);
+        }
+        if (!job_run_heartbeat_due(r, &beat)) {
+            return job_run_fail(r, JOB_OUTCOME_RETRY, "the job is no longer ours");
+        }
+    }
+    if (delete_videos(r, id) != DB_OK) {
+        return job_run_fail(r, JOB_OUTCOME_RETRY, "deleting the user's videos failed");
+    }
+    return JOB_OUTCOME_DONE;
+}
+
+enum job_outcome
+drop_run(struct job_run *r)
+{
+    const bson_t *p = r->job->payload;
+    char *what = db_get_str(r->a, p, "what");
+    bool post;
+    bson_oid_t id;
+    char hex[25];
+    int there;
+
+    if (what == NULL || db_get_oid(p, "id", &id) == -1 ||
+        (strcmp(what, "post") != 0 && strcmp(what, "user") != 0)) {
+        return job_run_fail(r, JOB_OUTCOME_FAILED, "malformed drop job");
+    }
+    post = strcmp(what, "post") == 0;
+    bson_oid_to_string(&id, hex);
+    if ((there = still_there(r, post ? "posts" : "users", &id)) == -1) {
+        return job_run_fail(r, JOB_OUTCOME_RETRY, "reading the %s: database unavailable", what);
+    }
+    if (there == 1) {
+        if (r->job->attempts >= r->job->max_attempts) {
+            return JOB_OUTCOME_DONE; /* the delete did not happen: everything stays */
+        }
+        return job_run_fail(r, JOB_OUTCOME_RETRY, "the %s is not deleted yet", what);
+    }
+    log_ev(LOG_INFO, "drop_started", "%s %s", what, hex);
+    return post ? drop_post(r, &id) : drop_user(r, &id);
+}
