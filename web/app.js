@@ -881,16 +881,22 @@
     load();
   }
 
-  function videoCard(v, observe) {
+  // videoCard(v, observe, {hideOwner, owners}): owners maps an owner id to its card, for a
+  // list whose videos come without one.
+  function videoCard(v, observe, opts) {
+    opts = opts || {};
     var href = '/watch/' + v.id;
+    if (!v.owner && opts.owners && opts.owners[v.ownerId]) v = Object.assign({}, v, { owner: opts.owners[v.ownerId] });
+    var by = opts.hideOwner ? null : ['by ', v.owner && v.owner.username ?
+      h('a', { href: channelHref(v.owner), class: 'card-owner' }, ownerLabel(v)) : ownerLabel(v), ' · '];
     return h('li', { class: 'card' },
       h('a', { href: href, class: 'card-thumb', tabindex: '-1', 'aria-hidden': 'true' }, thumbBox(v, observe)),
       h('div', { class: 'card-body' },
         h('h2', { class: 'card-title' }, h('a', { href: href }, v.title)),
         h('p', { class: 'meta' },
-          'by ', v.owner && v.owner.username ? h('a', { href: channelHref(v.owner), class: 'card-owner' }, ownerLabel(v)) : ownerLabel(v),
-          typeof v.viewCount === 'number' ? ' · ' + counted(v.viewCount, 'view', 'views') : '',
-          ' · ' + fmtDate(v.createdAt),
+          by,
+          typeof v.viewCount === 'number' ? counted(v.viewCount, 'view', 'views') + ' · ' : '',
+          fmtDate(v.createdAt),
           v.status !== 'ready' ? ' · ' : '', v.status !== 'ready' ? statusBadge(v) : null),
         tagList(v.tags)));
   }
@@ -2198,7 +2204,8 @@
     note.classList.toggle('error-text', !!isError);
   }
 
-  // pagedList(c, {url(cursor), item(x), list, empty, moreLabel, loadingText, onPage(page, first)}):
+  // pagedList(c, {url(cursor), item(x), list, empty, moreLabel, loadingText, onPage(page, first),
+  // onFail(first)}):
   // loads a keyset-paged API list into `list` with a "Show more" button under it.
   function pagedList(c, opts) {
     var status = h('div', { class: 'list-status', role: 'status' });
@@ -2228,6 +2235,7 @@
       }).catch(function (err) {
         if (!c.alive || my !== gen) return;
         clear(more).appendChild(errorBox(err.message, function () { load(cursor); }));
+        if (opts.onFail) opts.onFail(!cursor);
       });
     }
     return {
@@ -2837,7 +2845,7 @@
       url: function (cursor) {
         return API + '/channels/' + encodeURIComponent(ch.username) + '/videos' + qs({ sort: sort, limit: PAGE_SIZE, cursor: cursor });
       },
-      item: function (v) { return videoCard(v, observe); },
+      item: function (v) { return videoCard(v, observe, { hideOwner: true }); },
       empty: isMe(ch) ? 'You have not published any videos yet.' : 'No videos yet.',
       moreLabel: 'More videos',
       loadingText: 'Loading videos…'
@@ -2993,21 +3001,26 @@
     var strip = h('ul', { class: 'sub-strip', 'aria-label': 'Channels you follow' });
     var grid = h('ul', { class: 'video-grid' });
     var observe = lazyThumbs(c);
+    var owners = {};
     var subs = pagedList(c, {
       list: strip,
       url: function (cursor) { return API + '/users/me/subscriptions' + qs({ limit: 50, cursor: cursor }); },
       item: function (s) {
         var ch = s.channel;
         if (!ch || !ch.username) return null;
+        owners[ch.id] = ch;
         return h('li', {}, h('a', { href: channelHref(ch), class: 'sub-chip' }, avatar(ch, 'sm'), h('span', {}, displayName(ch))));
       },
       moreLabel: 'More channels',
-      loadingText: 'Loading your channels…'
+      loadingText: 'Loading your channels…',
+      // The videos load after the first page of channels, whose cards name their owners.
+      onPage: function (pg, first) { if (first) feed.reload(); },
+      onFail: function (first) { if (first) feed.reload(); }
     });
     var feed = pagedList(c, {
       list: grid,
       url: function (cursor) { return API + '/feed' + qs({ limit: PAGE_SIZE, cursor: cursor }); },
-      item: function (v) { return videoCard(v, observe); },
+      item: function (v) { return videoCard(v, observe, { owners: owners }); },
       empty: 'No videos here yet. Subscribe to channels and their new videos show up here.',
       moreLabel: 'Older videos',
       loadingText: 'Loading videos…'
@@ -3019,7 +3032,6 @@
     sec.appendChild(feed.more);
     c.main.appendChild(sec);
     subs.reload();
-    feed.reload();
   }
 
   // ---------------------------------------------------------------------------------------
