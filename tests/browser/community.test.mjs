@@ -7,8 +7,8 @@
 // browser; B sees the reply, saves the video to Watch later and to a new playlist (made in the
 // Save dialog), adds the second clip, reorders the playlist and plays it in order (the watch
 // page goes on to the next item when a video ends). A turns comments off on a video, writes a
-// post, edits the bio and uploads an avatar (a PNG made with ffmpeg); B's view of the channel
-// shows them. Every new page is shot at 1280x900 and again at 390x844 (where nothing may be
+// post, edits the bio and uploads an avatar and a banner (PNGs made with ffmpeg); B's view of
+// the channel shows them; A removes the banner again. Every new page is shot at 1280x900 and again at 390x844 (where nothing may be
 // wider than the screen). Any CSP violation, page error or console error fails the test.
 //
 // Run (from the repository root, with a stack running and tools/webbuild done):
@@ -229,6 +229,7 @@ test('community: subscribe, feed, like, comments and replies, playlists, profile
   const clip1 = makeClip('first.mp4', 3, 0);
   const clip2 = makeClip('second.mp4', 3, 120);
   const png = makePng('avatar.png', '320x320');
+  const bannerPng = makePng('banner.png', '1200x300');
   const titles = ['Harbour at dawn', 'Night market'];
   const b = await openPage('desktop-b', DESKTOP);
   const a = await openPage('desktop-a', DESKTOP);
@@ -408,6 +409,13 @@ test('community: subscribe, feed, like, comments and replies, playlists, profile
       assert.match(await img.getAttribute('src'), /^\/images\/avatars\/[^/]+-256\.jpg$/);
       await until('the avatar to load', () => img.evaluate((i) => i.complete && i.naturalWidth === 256));
       await a.page.locator('form.image-form[data-kind="avatar"]').getByRole('button', { name: 'Remove avatar' }).waitFor();
+      const bform = a.page.locator('form.image-form[data-kind="banner"]');
+      await bform.locator('input[type="file"]').setInputFiles(bannerPng);
+      await bform.getByRole('button', { name: 'Upload banner' }).click();
+      await a.page.locator('form.image-form[data-kind="banner"]').getByText('Banner saved.').waitFor();
+      const bimg = a.page.locator('form.image-form[data-kind="banner"] .channel-banner img');
+      assert.match(await bimg.getAttribute('src'), /^\/images\/banners\/[^/]+\.jpg$/);
+      await until('the banner to load', () => bimg.evaluate((i) => i.complete && i.naturalWidth === 2048));
       await shot(a, 'account');
 
       await a.page.locator('#nav-username').click();
@@ -428,6 +436,8 @@ test('community: subscribe, feed, like, comments and replies, playlists, profile
       await img.waitFor();
       assert.match(await img.getAttribute('src'), /^\/images\/avatars\/[^/]+-256\.jpg$/);
       await until('the avatar to load', () => img.evaluate((i) => i.complete && i.naturalWidth === 256));
+      const banner = b.page.locator('.channel-banner img');
+      await until('the banner to load', () => banner.evaluate((i) => i.complete && i.naturalWidth === 2048));
       const cards = b.page.locator('.video-grid .card-title');
       await until('the channel\'s two videos', async () => (await cards.count()) === 2);
       await shot(b, 'channel');
@@ -496,6 +506,11 @@ test('community: subscribe, feed, like, comments and replies, playlists, profile
       await pa.page.locator('form.image-form[data-kind="avatar"] img.avatar').waitFor();
       await fitsWidth(pa, 'account');
       await shot(pa, 'account');
+      // Removing the banner puts the default back.
+      await pa.page.getByRole('button', { name: 'Remove banner' }).click();
+      await pa.page.getByText('Banner removed.').waitFor();
+      assert.equal(await pa.page.locator('form.image-form[data-kind="banner"] .channel-banner img').count(), 0);
+      assert.equal((await call('GET', `/api/v1/channels/${A.username}`)).body.bannerUrl, null);
     });
     for (const s of [pa, pb]) assert.deepEqual(s.problems, [], `the page reported problems:\n${s.problems.join('\n')}`);
   } finally {
