@@ -4,6 +4,7 @@
 #ifndef STREMORA_CTL_H
 #define STREMORA_CTL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct db;
@@ -15,5 +16,9 @@ struct seed_sizes {
 };
 /* stremoractl seed: inserts a reproducible data set (seed.c). Returns the exit status. */
 int ctl_seed(struct db *db, const struct seed_sizes *z, uint64_t seed);
+/* stremoractl recount [--dry-run]: every counter rebuilt from its source documents
+ * (recount.c). Returns the exit status: 0 all right (or fixed), 1 some were wrong
+ * (--dry-run) or changed meanwhile, 2 the database failed. */
+int ctl_recount(struct db *db, bool dry_run);
 
 #endif

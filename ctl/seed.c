@@ -483,6 +483,11 @@ ctl_seed(struct db *db, const struct seed_sizes *z, uint64_t seed)
     printf("seed %llu: users %ld inserted, %ld already there; videos %ld inserted, %ld already "
            "there, %ld tag mirrors (password of every seeded user: %s)\n",
            (unsigned long long)seed, uins, uskip, vins, vskip, tagged, SEED_PASSWORD);
+    /* The counters of what was just inserted, from the documents (as recount does). */
+    if ((z->comments > 0 || z->subscriptions > 0) && ctl_recount(db, false) == 2) {
+        fprintf(stderr, "stremoractl: counting the seeded community failed\n");
+        goto out;
+    }
     if (z->comments > 0 || z->subscriptions > 0) {
         char hex[25];
 

@@ -7,6 +7,9 @@
  *   stremoractl rotate-keys FILE             add a key and make it current
  *   stremoractl seed --users N --videos N [--comments N] [--subscriptions N] [--seed S]
  *                                                     a reproducible data set (seed.c)
+ *   stremoractl recount [--dry-run]          rebuild every counter from its source
+ *                                            documents (recount.c); --dry-run only lists
+ *                                            the wrong ones, exit 1 if there are any
  * Settings come from the environment as for stremora-fcgi (MONGODB_URI, STREMORA_DB_NAME).
  * Where the server refuses a validator or a TTL index (the local server does, DESIGN.md
  * section 4), migrate says so once and goes on: expiry is then done by sweep jobs.
@@ -43,7 +46,8 @@ usage(void)
                     "       stremoractl gen-keys FILE\n"
                     "       stremoractl rotate-keys FILE\n"
                     "       stremoractl seed --users N --videos N [--comments N] "
-                    "[--subscriptions N] [--seed S]\n");
+                    "[--subscriptions N] [--seed S]\n"
+                    "       stremoractl recount [--dry-run]\n");
     return 2;
 }
 
@@ -332,7 +336,7 @@ main(int argc, char **argv)
     char err[512];
     const char *schemas = "sql-free-schemas", *username = NULL, *email = NULL;
     uint64_t users = 0, videos = 0, comments = 0, subs = 0, seed = 1;
-    bool seeding = false;
+    bool seeding = false, recount = false, dry_run = false;
     int i, rc;
 
     if (argc < 2) {
@@ -347,6 +351,14 @@ main(int argc, char **argv)
             fprintf(stderr, "stremoractl: %s %s failed\n", argv[1], argv[2]);
         }
         return rc == 0 ? 0 : 1;
+    }
+    if (strcmp(argv[1], "recount") == 0) { /* its one flag takes no value */
+        recount = true;
+        if (argc > 3 || (argc == 3 && strcmp(argv[2], "--dry-run") != 0)) {
+            return usage();
+        }
+        dry_run = argc == 3;
+        argc = 2;
     }
     for (i = 2; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--schemas") == 0) {
@@ -393,6 +405,8 @@ main(int argc, char **argv)
         struct seed_sizes z = {(long)users, (long)videos, (long)comments, (long)subs};
 
         rc = ctl_seed(db, &z, seed);
+    } else if (recount) {
+        rc = ctl_recount(db, dry_run);
     } else {
         rc = usage();
     }

@@ -34,7 +34,7 @@
 #include "log.h"
 #include "people.h"
 #include "problem.h"
-#include "video.h"
+#include "videos.h"
 
 #define DEFAULT_LIMIT 20
 #define SORTS         3 /* enum video_sort: a channel cursor's key is value * SORTS + sort */
@@ -109,19 +109,18 @@ static int
 respond_videos(struct request *r, const struct video *vs, size_t n, size_t limit,
                const int64_t *keys)
 {
-    struct json_object *o = js_new_object(r->arena), *items = json_object_new_array();
-    size_t i;
+    struct json_object *o, *items, **vjs;
+    size_t i, shown = n < limit ? n : limit;
+    enum db_status st = videos_page_json(r, vs, shown, &vjs, NULL);
 
-    if (o == NULL || items == NULL) {
-        json_object_put(items);
+    if (st != DB_OK) {
+        return respond_db_problem(r, st);
+    }
+    if ((o = js_new_object(r->arena)) == NULL || (items = json_object_new_array()) == NULL) {
         return -1;
     }
-    for (i = 0; i < n && i < limit; i++) {
-        struct json_object *item = video_json(r->arena, &vs[i]);
-
-        if (item != NULL) {
-            json_object_array_add(items, json_object_get(item));
-        }
+    for (i = 0; i < shown; i++) {
+        json_object_array_add(items, json_object_get(vjs[i]));
     }
     json_object_object_add(o, "items", items);
     js_add_str(o, "nextCursor",

@@ -45,7 +45,7 @@
 #include "json.h"
 #include "log.h"
 #include "people.h"
-#include "video.h"
+#include "videos.h"
 
 static bool
 is_admin(const struct principal *who)
@@ -431,9 +431,9 @@ page_query(struct request *r, uint64_t *limit, bool *has_cursor, int64_t *key, b
 }
 
 static struct json_object *
-item_json(struct arena *a, int64_t position, int64_t added_at, const struct video *v)
+item_json(struct arena *a, int64_t position, int64_t added_at, struct json_object *vj)
 {
-    struct json_object *o = js_new_object(a), *vj = video_json(a, v);
+    struct json_object *o = js_new_object(a);
     char added[32];
 
     if (o == NULL || vj == NULL) {
@@ -448,7 +448,8 @@ item_json(struct arena *a, int64_t position, int64_t added_at, const struct vide
 
 /* One page of items being made. */
 struct items_page {
-    struct json_object *items;
+    struct video *vs; /* the shown items' videos, their positions and times added */
+    int64_t *pos, *added;
     uint64_t limit;
     int64_t position; /* of the next item shown */
     size_t shown;
@@ -471,8 +472,9 @@ page_add(struct request *r, struct items_page *pg, const struct playlist_item *i
         pg->pending++; /* gone or hidden since the walk read it */
         return DB_OK;
     }
-    json_object_array_add(pg->items,
-                          json_object_get(item_json(r->arena, pg->position++, it->added_at, &v)));
+    pg->vs[pg->shown] = v;
+    pg->pos[pg->shown] = pg->position++;
+    pg->added[pg->shown] = it->added_at;
     pg->hidden += pg->pending;
     pg->pending = 0;
     pg->shown++;
@@ -486,7 +488,8 @@ h_playlists_items(struct request *r)
 {
     struct items_page pg = {0};
     struct playlist_item from = {0}, it;
-    struct json_object *o;
+    struct json_object *o, *items, **vjs;
+    size_t i;
     struct playlist p;
     struct walk w;
     int64_t key = 0;
@@ -501,10 +504,11 @@ h_playlists_items(struct request *r)
         from.rank = key >> POS_BITS;
         pg.position = (key & ((INT64_C(1) << POS_BITS) - 1)) + 1;
     }
-    if ((o = js_new_object(r->arena)) == NULL || (pg.items = json_object_new_array()) == NULL) {
+    if ((pg.vs = arena_calloc(r->arena, pg.limit, sizeof(*pg.vs))) == NULL ||
+        (pg.pos = arena_calloc(r->arena, pg.limit, sizeof(*pg.pos))) == NULL ||
+        (pg.added = arena_calloc(r->arena, pg.limit, sizeof(*pg.added))) == NULL) {
         return -1;
     }
-    json_object_object_add(o, "items", pg.items);
     walk_init(&w, &p.id, pg.limit + 1, has_cursor ? &from : NULL);
     while (st == DB_OK && walk_next(r, &w, &it, &vis, &st)) {
         if (!vis) {
@@ -516,8 +520,20 @@ h_playlists_items(struct request *r)
             st = page_add(r, &pg, &it);
         }
     }
+    /* The page's videos as every answer shows them (their owners' cards, my rating). */
+    if (st == DB_OK) {
+        st = videos_page_json(r, pg.vs, pg.shown, &vjs, NULL);
+    }
     if (st != DB_OK) {
         return respond_db_problem(r, st);
+    }
+    if ((o = js_new_object(r->arena)) == NULL || (items = json_object_new_array()) == NULL) {
+        return -1;
+    }
+    json_object_object_add(o, "items", items);
+    for (i = 0; i < pg.shown; i++) {
+        json_object_array_add(items,
+                              json_object_get(item_json(r->arena, pg.pos[i], pg.added[i], vjs[i])));
     }
     /* Hidden items after the last shown one belong to the next page, if there is one. */
     js_add_int(o, "hiddenCount", pg.hidden + (pg.more ? 0 : pg.pending));

@@ -9,7 +9,12 @@
  * Visibility: public and unlisted videos are visible to anyone with the id, private ones to
  * their owner and admins; anyone else gets 404 exactly as for a missing video. Lists show
  * public videos plus the caller's own. GET by id is a hot path: it serves from the
- * worker's LRU, whose entries every write here invalidates on all workers of the host.
+ * worker's LRU, whose entries every write here (and every rating, ratings.c) invalidates on
+ * all workers of the host. The cached JSON is everyone's; the parts that are not are added
+ * after the cache: the owner's card (cached apart, under the owner's user generation, so a
+ * new name or avatar shows at once) and the caller's own rating (myRating). The ETag is
+ * that of the body sent. Every other answer with videos carries both too (respond_video,
+ * videos_page_json: one read of the users and one of the caller's ratings a page).
  * Uploads are in videos_upload.c.
  */
 #include "handlers.h"
@@ -27,6 +32,7 @@
 #include "crypto.h"
 #include "cursor.h"
 #include "db.h"
+#include "db_users.h"
 #include "db_videos.h"
 #include "host.h"
 #include "job.h"
@@ -34,9 +40,12 @@
 #include "keys.h"
 #include "log.h"
 #include "lru.h"
+#include "people.h"
+#include "ratings.h"
 #include "slink.h"
 #include "storage.h"
 #include "video.h"
+#include "videos.h"
 
 #define CLEANUP_ATTEMPTS 10 /* a deleted video's files are tried this often */
 
@@ -67,16 +76,15 @@ video_writable_by(const struct video *v, const struct principal *who)
 }
 
 /*
- * A cache entry: the fields GET checks before answering, then the JSON body. A missing
- * video is cached too (visibility ""), so that a missing id and another user's private
- * video take the same path and the same time: timing tells them apart no more than the
- * answer does.
+ * A cache entry: the fields GET checks before answering, then the JSON body as anyone
+ * sees it (without owner and myRating). A missing video is cached too (visibility ""), so
+ * that a missing id and another user's private video take the same path and the same
+ * time: timing tells them apart no more than the answer does.
  */
 struct video_entry {
     char visibility[9]; /* "public", "unlisted", "private"; "" for no such video */
     bool failed;        /* shown to its owner (and admins) only, as a private video */
     char owner[25];
-    char etag[CACHE_ETAG_LEN + 1];
     size_t json_len;
     char json[];
 };
@@ -111,7 +119,6 @@ entry_put(struct request *r, const char *key, const struct video *v, uint64_t no
         snprintf(e->visibility, sizeof(e->visibility), "%s", v->visibility);
         e->failed = strcmp(v->status, "failed") == 0;
         snprintf(e->owner, sizeof(e->owner), "%s", v->owner_hex);
-        cache_etag(json, e->etag);
     }
     e->json_len = jlen;
     memcpy(e->json, json, jlen);
@@ -132,16 +139,92 @@ entry_visible(const struct video_entry *e, const struct principal *who)
     return who->authenticated && (strcmp(who->id, e->owner) == 0 || is_admin(who));
 }
 
-static int
-respond_entry(struct request *r, const struct video_entry *e)
+/*
+ * The card of a video's owner, as JSON in the arena: kept in the LRU under "o:<owner>" but
+ * recorded with the generation of the owner's own key ("u:<owner>"), which every change of
+ * the user's name or images bumps (users.c, images.c: cache_invalidate(r, 'u', id)). So a
+ * new displayName shows on every worker of the host at once, and the video's entry, read
+ * by everyone, never holds a copy that could go stale. NULL with *st on failure.
+ */
+static const char *
+owner_card(struct request *r, const char *owner_hex, enum db_status *st)
 {
+    struct app *app = r->app;
+    char key[HOST_KEY_MAX], ukey[HOST_KEY_MAX];
+    uint64_t gen, now = (uint64_t)clock_mono_ms();
+    const char *hit, *json;
+    struct user u;
+    bson_oid_t id;
+    size_t len = 0;
+
+    *st = DB_ERROR;
+    host_key(key, 'o', owner_hex);
+    host_key(ukey, 'u', owner_hex);
+    gen = host_gen(app->host, ukey); /* before the read: see users.c */
+    hit = lru_get(app->cache, key, now, gen, &len);
+    if (hit != NULL && len > 0 && hit[len - 1] == '\0') {
+        *st = DB_OK;
+        return arena_strdup(r->arena, hit); /* hit lives only until the next lru_ call */
+    }
+    if (db_oid_parse(str_from(owner_hex), &id) == -1) {
+        return NULL;
+    }
+    *st = db_users_get(r->arena, app->db, &id, &u);
+    if (*st != DB_OK && *st != DB_NOT_FOUND) {
+        return NULL;
+    }
+    /* A deleted owner has a card too ("Deleted user"), cached as well. */
+    json = js_string(r->arena, people_card(r->arena, *st == DB_OK ? &u : NULL, owner_hex));
+    *st = json != NULL ? DB_OK : DB_ERROR;
+    if (json != NULL) {
+        lru_put(app->cache, key, json, strlen(json) + 1, now, gen);
+    }
+    return json;
+}
+
+static const char *
+rating_json(enum rating_value v)
+{
+    return v == RATING_LIKE ? "\"like\"" : v == RATING_DISLIKE ? "\"dislike\"" : "null";
+}
+
+/* Answers with the entry's video as the caller sees it: the shared JSON, then the owner's
+ * card and the caller's rating. */
+static int
+respond_entry(struct request *r, const struct video_entry *e, const char *id_hex)
+{
+    char etag[CACHE_ETAG_LEN + 1];
+    enum rating_value mine = RATING_NONE;
+    enum db_status st;
+    const char *card, *body;
+    bool public;
+
     if (!entry_visible(e, &r->user)) {
         return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
     }
-    return respond_etagged(r, str_from(e->etag),
-                           strcmp(e->visibility, "public") == 0 && !e->failed ? "public, no-cache"
-                                                                              : "private, no-cache",
-                           e->json, e->json_len);
+    if ((card = owner_card(r, e->owner, &st)) == NULL ||
+        (st = ratings_mine(r, id_hex, &mine)) != DB_OK) {
+        return st == DB_ERROR ? -1 : respond_db_problem(r, st);
+    }
+    if (e->json_len < 2 || e->json[e->json_len - 1] != '}') {
+        return -1;
+    }
+    body = arena_sprintf(r->arena, "%.*s,\"owner\":%s,\"myRating\":%s}", (int)(e->json_len - 1),
+                         e->json, card, rating_json(mine));
+    if (body == NULL) {
+        return -1;
+    }
+    cache_etag(body, etag);
+    /* The body depends on who asks (myRating): a shared cache may keep only the anonymous
+     * answer, and must tell callers apart by their Authorization. */
+    public = strcmp(e->visibility, "public") == 0 && !e->failed;
+    if (public) {
+        respond_header(r, "Vary: Authorization");
+    }
+    return respond_etagged(r, str_from(etag),
+                           public && !r->user.authenticated ? "public, no-cache"
+                                                            : "private, no-cache",
+                           body, strlen(body));
 }
 
 /* GET /api/v1/videos/{id} */
@@ -167,7 +250,7 @@ h_videos_get(struct request *r)
     gen = host_gen(app->host, key); /* before the read: see users.c */
     hit = lru_get(app->cache, key, now, gen, &len);
     if ((e = entry_of(hit, len)) != NULL) {
-        return respond_entry(r, e);
+        return respond_entry(r, e, hex);
     }
     st = db_videos_get(r->arena, app->db, &id, &v);
     if (st != DB_OK && st != DB_NOT_FOUND) {
@@ -175,7 +258,7 @@ h_videos_get(struct request *r)
     }
     /* An upload in progress is no video yet: cached as missing until it commits. */
     e = entry_put(r, key, st == DB_OK && strcmp(v.status, "uploading") != 0 ? &v : NULL, now, gen);
-    return e != NULL ? respond_entry(r, e) : -1;
+    return e != NULL ? respond_entry(r, e, hex) : -1;
 }
 
 /* Loads the video named by {id} that the caller may see. Returns true, or false after
@@ -316,7 +399,7 @@ h_videos_update(struct request *r)
             return respond_db_problem(r, st);
         }
     }
-    return respond_json(r, 200, js_string(r->arena, video_json(r->arena, &v)));
+    return respond_video(r, 200, &v);
 }
 
 /* DELETE /api/v1/videos/{id} */
@@ -463,15 +546,91 @@ list_query(struct request *r, struct video_query *q, bson_oid_t *viewer, bson_oi
     return true;
 }
 
+/* The owners' cards of a page of videos: one people_cards read. */
+enum db_status
+videos_page_json(struct request *r, const struct video *vs, size_t n, struct json_object ***out,
+                 uint64_t *gens)
+{
+    bson_oid_t *owners = arena_calloc(r->arena, n > 0 ? n : 1, sizeof(*owners));
+    struct json_object **objs = arena_calloc(r->arena, n > 0 ? n : 1, sizeof(*objs));
+    struct json_object **cards;
+    enum rating_value *mine = NULL;
+    enum db_status st;
+    size_t i;
+
+    if (owners == NULL || objs == NULL) {
+        return DB_ERROR;
+    }
+    for (i = 0; i < n; i++) {
+        bson_oid_copy(&vs[i].owner_id, &owners[i]);
+        if (gens != NULL) {
+            char ukey[HOST_KEY_MAX];
+
+            host_key(ukey, 'u', vs[i].owner_hex);
+            gens[i] = host_gen(r->app->host, ukey);
+        }
+    }
+    if ((st = people_cards(r->arena, r->app->db, owners, n, &cards)) != DB_OK) {
+        return st;
+    }
+    if (r->user.authenticated && n > 0) {
+        bson_oid_t user;
+
+        if (db_oid_parse(str_from(r->user.id), &user) == -1) {
+            return DB_ERROR;
+        }
+        for (i = 0; i < n; i++) {
+            bson_oid_copy(&vs[i].id, &owners[i]); /* reused: now the page's video ids */
+        }
+        if ((mine = arena_calloc(r->arena, n, sizeof(*mine))) == NULL) {
+            return DB_ERROR;
+        }
+        if ((st = db_ratings_get_many(r->arena, r->app->db, &user, owners, n, mine)) != DB_OK) {
+            return st;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if ((objs[i] = video_json(r->arena, &vs[i])) == NULL ||
+            js_add_obj(objs[i], "owner", cards[i]) == -1 ||
+            js_add_str(objs[i], "myRating", mine != NULL ? rating_value_name(mine[i]) : NULL) ==
+                -1) {
+            return DB_ERROR;
+        }
+    }
+    *out = objs;
+    return DB_OK;
+}
+
+int
+respond_video(struct request *r, int status, const struct video *v)
+{
+    struct json_object **objs;
+    enum db_status st;
+
+    if ((st = videos_page_json(r, v, 1, &objs, NULL)) != DB_OK) {
+        return st == DB_ERROR ? -1 : respond_db_problem(r, st);
+    }
+    return respond_json(r, status, js_string(r->arena, objs[0]));
+}
+
 /*
  * A list page as an anonymous caller gets it, cached per query string: the home page and
  * its next pages are read by everyone alike. Any video's change on this host ends every
- * cached list at once (HOST_KEY_VIDEO_LISTS); another host's, after STREMORA_CACHE_TTL_MS.
- * A signed-in caller's lists include their own private videos: never cached.
+ * cached list at once (HOST_KEY_VIDEO_LISTS); so does a change of any owner's card in it
+ * (each owner's user generation is kept in the entry and checked on every hit); another
+ * host's, after STREMORA_CACHE_TTL_MS. A signed-in caller's lists include their own
+ * private videos: never cached.
  */
+struct list_owner {
+    char key[HOST_KEY_MAX]; /* "u:<owner>" */
+    uint64_t gen;           /* its generation when the page was read */
+};
+
 struct list_entry {
+    size_t nowners;
     size_t json_len; /* with its NUL */
-    char json[];
+    struct list_owner owners[];
+    /* then json_len bytes of JSON */
 };
 
 static void
@@ -488,42 +647,66 @@ list_key(const struct request *r, char key[HOST_KEY_MAX])
 static const char *
 list_cached(struct request *r, const char *key, uint64_t now, uint64_t gen)
 {
-    size_t len = 0;
+    size_t len = 0, head, i;
     const struct list_entry *e = lru_get(r->app->cache, key, now, gen, &len);
+    const char *json;
 
-    if (e == NULL || len < sizeof(*e) || e->json_len != len - sizeof(*e) || e->json_len == 0 ||
-        e->json[e->json_len - 1] != '\0') {
+    if (e == NULL || len < sizeof(*e) || e->nowners > MAX_LIST_LIMIT) {
         return NULL;
     }
-    return e->json;
+    head = sizeof(*e) + e->nowners * sizeof(e->owners[0]);
+    if (len < head || e->json_len != len - head || e->json_len == 0) {
+        return NULL;
+    }
+    json = (const char *)e + head;
+    if (json[e->json_len - 1] != '\0') {
+        return NULL;
+    }
+    for (i = 0; i < e->nowners; i++) {
+        if (memchr(e->owners[i].key, '\0', HOST_KEY_MAX) == NULL ||
+            host_gen(r->app->host, e->owners[i].key) != e->owners[i].gen) {
+            return NULL; /* an owner's card changed since */
+        }
+    }
+    return json; /* valid until the next lru_ call: the answer is sent before any */
 }
 
 static void
-list_put(struct request *r, const char *key, const char *json, uint64_t now, uint64_t gen)
+list_put(struct request *r, const char *key, const char *json, const struct video *vs,
+         const uint64_t *gens, size_t n, uint64_t now, uint64_t gen)
 {
-    size_t jlen = strlen(json) + 1;
-    struct list_entry *e = arena_alloc(r->arena, sizeof(*e) + jlen);
+    size_t jlen = strlen(json) + 1,
+           head = sizeof(struct list_entry) + n * sizeof(struct list_owner);
+    struct list_entry *e = arena_alloc(r->arena, head + jlen);
+    size_t i;
 
-    if (e != NULL) {
-        e->json_len = jlen;
-        memcpy(e->json, json, jlen);
-        lru_put(r->app->cache, key, e, sizeof(*e) + jlen, now, gen);
+    if (e == NULL) {
+        return;
     }
+    memset(e, 0, head);
+    e->nowners = n;
+    e->json_len = jlen;
+    for (i = 0; i < n; i++) {
+        host_key(e->owners[i].key, 'u', vs[i].owner_hex);
+        e->owners[i].gen = gens[i];
+    }
+    memcpy((char *)e + head, json, jlen);
+    lru_put(r->app->cache, key, e, head + jlen, now, gen);
 }
 
 /* GET /api/v1/videos */
 int
 h_videos_list(struct request *r)
 {
-    struct json_object *o, *items;
+    struct json_object *o, *items, **objs;
     struct video_query q;
     struct video *vs;
     bson_oid_t viewer, owner;
     char key[HOST_KEY_MAX];
-    uint64_t gen = 0, now = (uint64_t)clock_mono_ms();
+    uint64_t gen = 0, now = (uint64_t)clock_mono_ms(), *gens;
     const char *json;
     bool cacheable;
-    size_t n, i;
+    size_t n, shown, i;
     enum db_status st;
     int rc;
 
@@ -540,15 +723,18 @@ h_videos_list(struct request *r)
     if ((st = db_videos_list(r->arena, r->app->db, &q, &vs, &n)) != DB_OK) {
         return respond_db_problem(r, st);
     }
+    shown = n < q.limit ? n : q.limit;
+    if ((gens = arena_calloc(r->arena, shown > 0 ? shown : 1, sizeof(*gens))) == NULL) {
+        return -1;
+    }
+    if ((st = videos_page_json(r, vs, shown, &objs, gens)) != DB_OK) {
+        return st == DB_ERROR ? -1 : respond_db_problem(r, st);
+    }
     if ((o = js_new_object(r->arena)) == NULL || (items = json_object_new_array()) == NULL) {
         return -1;
     }
-    for (i = 0; i < n && i < q.limit; i++) {
-        struct json_object *item = video_json(r->arena, &vs[i]);
-
-        if (item != NULL) {
-            json_object_array_add(items, json_object_get(item));
-        }
+    for (i = 0; i < shown; i++) {
+        json_object_array_add(items, json_object_get(objs[i]));
     }
     json_object_object_add(o, "items", items);
     js_add_str(o, "nextCursor",
@@ -559,7 +745,7 @@ h_videos_list(struct request *r)
         return -1;
     }
     if (cacheable) {
-        list_put(r, key, json, now, gen);
+        list_put(r, key, json, vs, gens, shown, now, gen);
     }
     return respond_json(r, 200, json);
 }

@@ -37,6 +37,7 @@
 #include "multipart.h"
 #include "storage.h"
 #include "video.h"
+#include "videos.h"
 
 #define UPLOAD_READ         (256u * 1024) /* bytes read from nginx at a time */
 #define UPLOAD_SLOT_WAIT_MS 20000         /* longest wait for a free upload slot */
@@ -525,5 +526,5 @@ h_videos_create(struct request *r)
     }
     log_ev(LOG_INFO, "video_uploaded", "video %s: %lld bytes", u->v.id_hex, (long long)u->v.size);
     respond_header(r, "Location: /api/v1/videos/%s", u->v.id_hex);
-    return respond_json(r, 201, js_string(r->arena, video_json(r->arena, &u->v)));
+    return respond_video(r, 201, &u->v); /* as GET shows it: owner card, myRating */
 }

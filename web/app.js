@@ -113,9 +113,10 @@
     return p.percent === null || p.percent === undefined ? stage : stage + ' · ' + p.percent + ' %';
   }
 
-  // The API names a video's owner only by id (there is no public profile to look up).
+  // The owner's card when the API sends one (v.owner), else only the id.
   function ownerLabel(v) {
     if (auth.user && v.ownerId === auth.user.id) return 'you';
+    if (v.owner) return v.owner.displayName || v.owner.username || 'Deleted user';
     return 'user ' + v.ownerId.slice(-6);
   }
 
@@ -197,7 +198,16 @@
       case 'db_unavailable':
       case 'unavailable':
       case 'storage_unavailable': return 'The server is busy right now. Try again in a moment.';
-      case 'body_too_large': return 'That is more text than the server accepts.';
+      case 'body_too_large': return 'That is more than the server accepts (an image can be up to 5 MB).';
+      case 'channel_not_found': return 'This channel does not exist.';
+      case 'comment_not_found': return 'This comment no longer exists.';
+      case 'post_not_found': return 'This post no longer exists.';
+      case 'playlist_not_found': return 'This playlist does not exist, or it is not available to you.';
+      case 'cannot_subscribe_to_self': return 'You can’t subscribe to your own channel.';
+      case 'comments_disabled': return 'Comments are turned off for this video.';
+      case 'already_in_playlist': return 'This video is already in that playlist.';
+      case 'playlist_full': return 'This playlist is full (5000 videos at most).';
+      case 'invalid_image': return 'This file is not an image we can use. Choose a JPEG, PNG or WebP picture.';
       case 'internal': return 'Something went wrong on our side. Please try again.';
       default:
         if (err.status >= 500) return 'Something went wrong on the server (' + err.status + '). Please try again.';
@@ -212,7 +222,9 @@
     displayName: 'Use 1 to 64 characters, without control characters.',
     title: 'Use one line of 1 to 200 characters.',
     tags: 'Separate tags with commas; each is at most 40 characters.',
-    events: 'Choose at least one event.'
+    events: 'Choose at least one event.',
+    bio: 'Use at most 1000 characters.',
+    body: 'Write something first (at most 10000 characters).'
   };
 
   function fieldMessage(field, code) {
@@ -330,7 +342,8 @@
     if (document.visibilityState === 'visible' && auth.user) ensureFreshToken();
   });
 
-  // api(path, {method, body, auth: true|false}) -> parsed JSON (or null for 204).
+  // api(path, {method, body, raw, contentType, auth: true|false}) -> parsed JSON (or null for
+  // 204); `raw` (a Blob) is sent as it is with `contentType`, `body` as JSON.
   // A 401 for an expired or refused token refreshes the session once and retries.
   function api(path, opts) {
     opts = opts || {};
@@ -342,7 +355,11 @@
       var sentToken = useAuth && auth.token ? auth.token : null;
       if (sentToken) headers.Authorization = 'Bearer ' + sentToken;
       var init = { method: method, headers: headers, credentials: 'same-origin' };
-      if (opts.body !== undefined) {
+      if (opts.raw !== undefined) {
+        // A file as the whole body (avatar, banner): its own type, no JSON.
+        headers['Content-Type'] = opts.contentType || 'application/octet-stream';
+        init.body = opts.raw;
+      } else if (opts.body !== undefined) {
         headers['Content-Type'] = 'application/json';
         init.body = JSON.stringify(opts.body);
       }
@@ -567,6 +584,10 @@
     { re: /^\/signup$/, page: pageSignUp, nav: 'signup', title: 'Sign up' },
     { re: /^\/upload$/, page: pageUpload, nav: 'upload', title: 'Upload' },
     { re: /^\/watch\/([^/]+)$/, page: pageWatch, nav: null, title: 'Watch' },
+    { re: /^\/c\/([^/]+)$/, page: pageChannel, nav: 'channel', title: 'Channel' },
+    { re: /^\/p\/([^/]+)$/, page: pagePlaylist, nav: null, title: 'Playlist' },
+    { re: /^\/feed$/, page: pageFeed, nav: 'feed', title: 'Subscriptions', needsAuth: true },
+    { re: /^\/me\/playlists$/, page: pageMyPlaylists, nav: 'playlists', title: 'Playlists', needsAuth: true },
     { re: /^\/me\/videos$/, page: pageMyVideos, nav: 'myvideos', title: 'My videos', needsAuth: true },
     { re: /^\/account$/, page: pageAccount, nav: 'account', title: 'Account', needsAuth: true },
     { re: /^\/webhooks$/, page: pageWebhooks, nav: 'webhooks', title: 'Webhooks', needsAuth: true }
@@ -667,8 +688,14 @@
     Array.prototype.forEach.call(document.querySelectorAll('[data-auth]'), function (el) {
       el.hidden = (el.dataset.auth === 'in') !== signedIn;
     });
-    $('#nav-username').textContent = signedIn ? (auth.user.displayName || auth.user.username) : '';
+    var nameLink = $('#nav-username');
+    nameLink.textContent = signedIn ? (auth.user.displayName || auth.user.username) : '';
+    nameLink.setAttribute('href', signedIn ? channelHref(auth.user) : '/');
     var navName = currentRoute ? currentRoute.nav : null;
+    // "Your channel" is current only on your own channel.
+    if (navName === 'channel' && !(signedIn && location.pathname === channelHref(auth.user))) navName = null;
+    if (signedIn && navName === 'channel') nameLink.setAttribute('aria-current', 'page');
+    else nameLink.removeAttribute('aria-current');
     Array.prototype.forEach.call(document.querySelectorAll('.site-nav a[data-nav]'), function (a) {
       if (a.dataset.nav === navName) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
@@ -854,16 +881,22 @@
     load();
   }
 
-  function videoCard(v, observe) {
+  // videoCard(v, observe, {hideOwner, owners}): owners maps an owner id to its card, for a
+  // list whose videos come without one.
+  function videoCard(v, observe, opts) {
+    opts = opts || {};
     var href = '/watch/' + v.id;
+    if (!v.owner && opts.owners && opts.owners[v.ownerId]) v = Object.assign({}, v, { owner: opts.owners[v.ownerId] });
+    var by = opts.hideOwner ? null : ['by ', v.owner && v.owner.username ?
+      h('a', { href: channelHref(v.owner), class: 'card-owner' }, ownerLabel(v)) : ownerLabel(v), ' · '];
     return h('li', { class: 'card' },
       h('a', { href: href, class: 'card-thumb', tabindex: '-1', 'aria-hidden': 'true' }, thumbBox(v, observe)),
       h('div', { class: 'card-body' },
         h('h2', { class: 'card-title' }, h('a', { href: href }, v.title)),
         h('p', { class: 'meta' },
-          'by ' + ownerLabel(v),
-          v.durationSec ? ' · ' + fmtDuration(v.durationSec) : '',
-          ' · ' + fmtDate(v.createdAt),
+          by,
+          typeof v.viewCount === 'number' ? counted(v.viewCount, 'view', 'views') + ' · ' : '',
+          fmtDate(v.createdAt),
           v.status !== 'ready' ? ' · ' : '', v.status !== 'ready' ? statusBadge(v) : null),
         tagList(v.tags)));
   }
@@ -1373,8 +1406,9 @@
   // ---------------------------------------------------------------------------------------
   // Watch
 
-  function pageWatch(c, params) {
+  function pageWatch(c, params, query) {
     var id = params[0];
+    var listId = query && /^[0-9a-f]{24}$/.test(query.get('list') || '') ? query.get('list') : null;
     var sec = h('section', { class: 'page watch' });
     c.main.appendChild(sec);
     if (!/^[0-9a-f]{24}$/.test(id)) {
@@ -1386,7 +1420,7 @@
     sec.appendChild(loadingLine('Loading video…'));
     api(API + '/videos/' + id).then(function (v) {
       if (!c.alive) return;
-      showVideo(c, sec, v);
+      showVideo(c, sec, v, listId);
     }).catch(function (err) {
       if (!c.alive) return;
       clear(sec);
@@ -1397,24 +1431,43 @@
     });
   }
 
-  function showVideo(c, sec, v) {
+  function showVideo(c, sec, v, listId) {
     clear(sec);
     setTitle(v.title);
     var stage = h('div', { class: 'player-stage' });
     var controls = h('div', { class: 'player-controls' });
+    var saveBtn = h('button', { type: 'button', class: 'chip save', 'aria-haspopup': 'dialog' }, icon('save'), h('span', {}, 'Save'));
+    saveBtn.addEventListener('click', function () {
+      if (!auth.user) { goSignIn(); return; }
+      saveDialog(v, saveBtn);
+    });
     var info = h('div', { class: 'video-info' },
       h('h1', { tabindex: '-1' }, v.title),
       h('p', { class: 'meta' },
-        'by ' + ownerLabel(v),
-        v.durationSec ? ' · ' + fmtDuration(v.durationSec) : '',
-        ' · ' + fmtDate(v.createdAt), ' ',
+        v.owner ? null : 'by ' + ownerLabel(v) + ' · ',
+        typeof v.viewCount === 'number' ? counted(v.viewCount, 'view', 'views') + ' · ' : '',
+        v.durationSec ? fmtDuration(v.durationSec) + ' · ' : '',
+        fmtDate(v.createdAt), ' ',
         visibilityBadge(v)),
+      h('div', { class: 'video-actions' },
+        v.owner ? ownerRow(c, v.owner) : null,
+        h('div', { class: 'video-buttons' }, ratingBar(v), saveBtn)),
       v.description ? h('p', { class: 'description' }, v.description) : null,
       tagList(v.tags),
       auth.user && v.ownerId === auth.user.id ? h('p', {}, h('a', { href: '/me/videos' }, 'Edit in My videos')) : null);
+    var plPanel = listId ? playlistPanel(c, listId, v.id) : null;
+    // With a playlist the page is a grid: the queue beside everything on wide screens, under
+    // the player on phones.
+    sec.classList.toggle('with-playlist', !!plPanel);
     sec.appendChild(stage);
     sec.appendChild(controls);
+    if (plPanel) sec.appendChild(plPanel.el);
     sec.appendChild(info);
+    sec.appendChild(commentsSection(c, { kind: 'video', id: v.id, ownerId: v.ownerId, enabled: v.commentsEnabled !== false, count: v.commentCount }));
+    function onEnded() {
+      var next = plPanel && plPanel.next();
+      if (next && c.alive) navigate('/watch/' + next + '?list=' + listId);
+    }
 
     if (v.status === 'processing') {
       var pid = uid('wp');
@@ -1431,7 +1484,7 @@
       var poll = c.interval(function () {
         api(API + '/videos/' + v.id).then(function (nv) {
           if (!c.alive) return;
-          if (nv.status !== 'processing') { window.clearInterval(poll); showVideo(c, sec, nv); }
+          if (nv.status !== 'processing') { window.clearInterval(poll); showVideo(c, sec, nv, listId); }
           else setBar(nv);
         }).catch(function () { /* keep polling */ });
       }, 1000);
@@ -1447,10 +1500,10 @@
       if (!c.alive) return;
       clear(stage);
       if (!pb.hls) { stage.appendChild(errorBox('This video has no stream yet.')); return; }
-      setupPlayer(c, stage, controls, v, pb);
+      setupPlayer(c, stage, controls, v, pb, plPanel ? onEnded : null);
     }).catch(function (err) {
       if (!c.alive) return;
-      clear(stage).appendChild(errorBox(err.message, function () { showVideo(c, sec, v); }));
+      clear(stage).appendChild(errorBox(err.message, function () { showVideo(c, sec, v, listId); }));
     });
   }
 
@@ -1459,7 +1512,8 @@
     return (short || l.height) + 'p';
   }
 
-  function setupPlayer(c, stage, controls, v, pb) {
+  // onEnded (optional) runs when the video plays to its end (a playlist goes on to the next).
+  function setupPlayer(c, stage, controls, v, pb, onEnded) {
     var videoEl = h('video', {
       controls: true, playsinline: true, preload: 'auto', class: 'player',
       'aria-label': 'Video: ' + v.title, dataset: { level: 'auto' }
@@ -1467,6 +1521,7 @@
     videoEl.muted = true; // muted autoplay only
     videoEl.autoplay = true;
     if (pb.thumbnail) videoEl.poster = pb.thumbnail;
+    if (onEnded) videoEl.addEventListener('ended', onEnded);
     var msg = h('div', { class: 'player-message', role: 'alert', hidden: true });
     stage.appendChild(videoEl);
     stage.appendChild(msg);
@@ -1805,6 +1860,7 @@
       }).catch(function (err) { setBusy(f1, false); showApiError(f1, err); });
     });
     sec.appendChild(h('section', { class: 'panel', 'aria-labelledby': 'acct-profile' }, h('h2', { id: 'acct-profile' }, 'Profile'), f1));
+    channelPanel(c, sec);
 
     // Email
     var em = field({ label: 'New email', name: 'email', type: 'email', attrs: { required: true, maxlength: '254', autocomplete: 'email' } });
@@ -2069,6 +2125,1206 @@
       });
     });
     return li;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // People: avatars, channel links, counts, icons
+
+  function fmtCount(n) {
+    n = Number(n) || 0;
+    try {
+      return new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 }).format(n);
+    } catch (e) { return String(n); }
+  }
+
+  function counted(n, one, many) { return fmtCount(n) + ' ' + (Number(n) === 1 ? one : many); }
+
+  function displayName(card) {
+    if (!card) return 'Deleted user';
+    return card.displayName || card.username || 'Deleted user';
+  }
+
+  function initials(card) {
+    var words = displayName(card).trim().split(/\s+/).filter(Boolean);
+    if (!words.length) return '?';
+    var first = Array.from(words[0]);
+    var s = words.length > 1 ? first[0] + Array.from(words[words.length - 1])[0] : first.slice(0, 2).join('');
+    return s.toUpperCase();
+  }
+
+  // avatar(card, 'sm' | 'md' | 'lg'): the picture, or the initials on a colour the id picks.
+  function avatar(card, size) {
+    var big = size === 'lg';
+    var url = card ? (big ? card.avatarUrl || card.avatarSmallUrl : card.avatarSmallUrl || card.avatarUrl) : null;
+    var cls = 'avatar avatar-' + size;
+    if (url) return h('img', { class: cls, src: url, alt: '', decoding: 'async' });
+    var key = (card && (card.id || card.username)) || '', hash = 0;
+    for (var i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) >>> 0;
+    return h('span', { class: cls + ' initials tone-' + (hash % 6), 'aria-hidden': 'true' }, initials(card));
+  }
+
+  function channelHref(card) { return '/c/' + encodeURIComponent(card.username); }
+
+  // A link to someone's channel (plain text for a deleted user).
+  function personLink(card, cls) {
+    if (!card || !card.username) return h('span', { class: (cls || '') + ' deleted-user' }, displayName(card));
+    return h('a', { href: channelHref(card), class: cls || null }, displayName(card));
+  }
+
+  function isMe(card) { return !!(auth.user && card && card.id === auth.user.id); }
+
+  function goSignIn() {
+    navigate('/signin?next=' + encodeURIComponent(location.pathname + location.search));
+  }
+
+  var ICONS = {
+    like: 'M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z',
+    dislike: 'M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z',
+    save: 'M14 10H2v2h12v-2zm0-4H2v2h12V6zm4 8v-4h-2v4h-4v2h4v4h2v-4h4v-2h-4zM2 16h8v-2H2v2z'
+  };
+
+  function icon(name) {
+    var ns = 'http://www.w3.org/2000/svg';
+    var svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('class', 'icon');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    var p = document.createElementNS(ns, 'path');
+    p.setAttribute('d', ICONS[name]);
+    svg.appendChild(p);
+    return svg;
+  }
+
+  // A small status line under something that failed in place.
+  function rowNote() { return h('p', { class: 'row-note', role: 'status', 'aria-live': 'polite' }); }
+
+  function setNote(note, text, isError) {
+    note.textContent = text || '';
+    note.classList.toggle('error-text', !!isError);
+  }
+
+  // pagedList(c, {url(cursor), item(x), list, empty, moreLabel, loadingText, onPage(page, first),
+  // onFail(first)}):
+  // loads a keyset-paged API list into `list` with a "Show more" button under it.
+  function pagedList(c, opts) {
+    var status = h('div', { class: 'list-status', role: 'status' });
+    var more = h('div', { class: 'load-more' });
+    var gen = 0;
+    function showEmptyIfNone() {
+      clear(status);
+      if (!opts.list.children.length && opts.empty) status.appendChild(h('p', { class: 'empty' }, opts.empty));
+    }
+    function load(cursor) {
+      var my = gen;
+      clear(more).appendChild(loadingLine(opts.loadingText || 'Loading…'));
+      api(opts.url(cursor)).then(function (pg) {
+        if (!c.alive || my !== gen) return;
+        clear(more);
+        pg.items.forEach(function (x) {
+          var el = opts.item(x);
+          if (el) opts.list.appendChild(el);
+        });
+        if (opts.onPage) opts.onPage(pg, !cursor);
+        showEmptyIfNone();
+        if (pg.nextCursor) {
+          more.appendChild(h('button', {
+            type: 'button', class: 'button secondary', onclick: function () { load(pg.nextCursor); }
+          }, opts.moreLabel || 'Show more'));
+        }
+      }).catch(function (err) {
+        if (!c.alive || my !== gen) return;
+        clear(more).appendChild(errorBox(err.message, function () { load(cursor); }));
+        if (opts.onFail) opts.onFail(!cursor);
+      });
+    }
+    return {
+      status: status,
+      more: more,
+      reload: function () { gen += 1; clear(opts.list); clear(status); load(''); },
+      changed: showEmptyIfNone
+    };
+  }
+
+  // The subscribe button of a channel ({username, displayName, isSubscribed, subscriberCount}).
+  function subscribeButton(ch, onCount) {
+    var btn = h('button', { type: 'button', class: 'button subscribe' });
+    var note = h('span', { class: 'sub-note error-text', role: 'status' });
+    function paint() {
+      var on = !!ch.isSubscribed;
+      btn.textContent = on ? 'Unsubscribe' : 'Subscribe';
+      btn.classList.toggle('secondary', on);
+      btn.dataset.subscribed = on ? 'true' : 'false';
+    }
+    btn.addEventListener('click', function () {
+      if (!auth.user) { goSignIn(); return; }
+      var on = !!ch.isSubscribed;
+      btn.disabled = true;
+      note.textContent = '';
+      api(API + '/channels/' + encodeURIComponent(ch.username) + '/subscription', { method: on ? 'DELETE' : 'PUT' }).then(function (res) {
+        btn.disabled = false;
+        ch.isSubscribed = !on;
+        if (res && typeof res.subscriberCount === 'number') ch.subscriberCount = res.subscriberCount;
+        else if (on) ch.subscriberCount = Math.max(0, (ch.subscriberCount || 0) - 1);
+        paint();
+        if (onCount) onCount(ch.subscriberCount);
+        announce((on ? 'Unsubscribed from ' : 'Subscribed to ') + displayName(ch) + '.');
+      }).catch(function (err) {
+        btn.disabled = false;
+        note.textContent = err.message;
+      });
+    });
+    paint();
+    return h('span', { class: 'subscribe-wrap' }, btn, note);
+  }
+
+  // Like button of a comment or post: PUT/DELETE `path` + '/like'.
+  function likeButton(path, obj, what) {
+    var count = h('span', { class: 'count' });
+    var btn = h('button', { type: 'button', class: 'chip like', 'aria-label': 'Like this ' + what }, icon('like'), count);
+    var note = h('span', { class: 'sub-note error-text', role: 'status' });
+    function paint() {
+      btn.setAttribute('aria-pressed', obj.myLike ? 'true' : 'false');
+      count.textContent = fmtCount(obj.likeCount || 0);
+    }
+    btn.addEventListener('click', function () {
+      if (!auth.user) { goSignIn(); return; }
+      var on = !!obj.myLike;
+      btn.disabled = true;
+      note.textContent = '';
+      api(path + '/like', { method: on ? 'DELETE' : 'PUT' }).then(function (res) {
+        btn.disabled = false;
+        obj.myLike = !on;
+        if (res && typeof res.likeCount === 'number') obj.likeCount = res.likeCount;
+        else obj.likeCount = Math.max(0, (obj.likeCount || 0) + (on ? -1 : 1));
+        paint();
+      }).catch(function (err) {
+        btn.disabled = false;
+        note.textContent = err.message;
+      });
+    });
+    paint();
+    return h('span', { class: 'like-wrap' }, btn, note);
+  }
+
+  // A small form with one textarea: {label, name, value, max, submit, onSubmit(text) -> Promise,
+  // onCancel}. Errors from onSubmit's ApiError show in place.
+  function textForm(opts) {
+    var f = field({
+      label: opts.label, name: opts.name || 'body', type: 'textarea', value: opts.value || '',
+      attrs: { required: true, maxlength: String(opts.max), rows: String(opts.rows || 3), placeholder: opts.placeholder || null }
+    });
+    var form = h('form', { class: 'form text-form', novalidate: true },
+      formMessage(), f.el,
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'submit', class: 'button' }, opts.submit),
+        opts.onCancel ? h('button', { type: 'button', class: 'button secondary', onclick: opts.onCancel }, 'Cancel') : null));
+    if (opts.hideLabel) f.el.querySelector('label').classList.add('sr-only');
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (!validateForm(form, function () {
+        return f.input.value.trim() ? [] : [[opts.name || 'body', 'Write something first.']];
+      })) return;
+      setBusy(form, true, opts.busy || 'Sending…');
+      opts.onSubmit(f.input.value.trim()).then(function () {
+        setBusy(form, false);
+        if (!opts.keep) f.input.value = '';
+      }, function (err) {
+        setBusy(form, false);
+        showApiError(form, err);
+      });
+    });
+    return { form: form, input: f.input };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Comments, for a video or a post
+
+  // t: {kind: 'video' | 'post', id, ownerId (the video's or post's owner), enabled, count}
+  function commentsSection(c, t) {
+    var base = API + (t.kind === 'video' ? '/videos/' : '/posts/') + t.id + '/comments';
+    var headId = uid('cm');
+    var count = typeof t.count === 'number' ? t.count : null;
+    var countEl = h('span', { class: 'comment-count' });
+    function paintCount() { countEl.textContent = count === null ? '' : ' · ' + fmtCount(count); }
+    paintCount();
+    var sec = h('section', { class: 'comments', 'aria-labelledby': headId, dataset: { kind: t.kind } },
+      h(t.kind === 'video' ? 'h2' : 'h3', { id: headId }, 'Comments', countEl));
+    if (t.enabled === false) {
+      sec.appendChild(h('p', { class: 'notice comments-off' }, 'Comments are turned off for this video.'));
+      return sec;
+    }
+    var sort = 'newest';
+    var list = h('ul', { class: 'comment-list' });
+    var t2 = {
+      kind: t.kind, base: base, ownerId: t.ownerId,
+      bump: function (d) { if (count !== null) { count = Math.max(0, count + d); paintCount(); } }
+    };
+    var pl = pagedList(c, {
+      list: list,
+      url: function (cursor) { return base + qs({ sort: sort, limit: 20, cursor: cursor }); },
+      item: function (cm) { return commentItem(c, t2, cm, null); },
+      empty: 'No comments yet.',
+      moreLabel: 'More comments',
+      loadingText: 'Loading comments…'
+    });
+
+    var top = h('div', { class: 'comments-top' });
+    if (t.kind === 'video') {
+      var sortId = uid('csort');
+      var sel = h('select', { id: sortId, name: 'sort' },
+        h('option', { value: 'newest' }, 'Newest first'), h('option', { value: 'top' }, 'Top comments'));
+      sel.addEventListener('change', function () { sort = sel.value; pl.reload(); });
+      top.appendChild(h('div', { class: 'inline-field' }, h('label', { for: sortId }, 'Sort comments'), sel));
+    }
+    sec.appendChild(top);
+    if (auth.user) {
+      var tf = textForm({
+        label: 'Add a comment', max: 10000, submit: 'Comment', busy: 'Posting…', rows: 2,
+        onSubmit: function (text) {
+          return api(base, { method: 'POST', body: { body: text } }).then(function (cm) {
+            list.insertBefore(commentItem(c, t2, cm, null), list.firstChild);
+            t2.bump(1);
+            pl.changed();
+            announce('Comment posted.');
+          });
+        }
+      });
+      sec.appendChild(tf.form);
+    } else {
+      sec.appendChild(h('p', { class: 'sign-in-hint' },
+        h('a', { href: '/signin?next=' + encodeURIComponent(location.pathname + location.search) }, 'Sign in'), ' to comment.'));
+    }
+    sec.appendChild(pl.status);
+    sec.appendChild(list);
+    sec.appendChild(pl.more);
+    pl.reload();
+    return sec;
+  }
+
+  function commentItem(c, t, cm, parent) {
+    var li = h('li', { class: 'comment' + (parent ? ' reply' : ''), dataset: { commentId: cm.id } });
+    var note = rowNote();
+    var editor = h('div', { class: 'comment-editor' });
+    var replies = null;
+
+    function canDelete() {
+      if (!auth.user || cm.deleted) return false;
+      return isMe(cm.author) || auth.user.id === t.ownerId || auth.user.role === 'admin';
+    }
+
+    function paint() {
+      clear(li);
+      li.classList.toggle('deleted', !!cm.deleted);
+      var head = h('p', { class: 'comment-head' },
+        cm.deleted ? h('span', { class: 'deleted-user' }, 'Deleted comment') : personLink(cm.author, 'comment-author'),
+        h('span', { class: 'meta' }, ' · ', h('time', { datetime: cm.createdAt, title: fmtDateTime(cm.createdAt) }, fmtDate(cm.createdAt)),
+          cm.editedAt && !cm.deleted ? ' · edited' : ''));
+      var body = cm.deleted ? h('p', { class: 'comment-body deleted' }, 'This comment was deleted.') :
+        h('p', { class: 'comment-body' }, cm.body);
+      var actions = h('div', { class: 'comment-actions' });
+      if (!cm.deleted) {
+        actions.appendChild(likeButton(API + '/comments/' + cm.id, cm, 'comment'));
+        if (!parent) actions.appendChild(h('button', { type: 'button', class: 'chip', onclick: openReply }, 'Reply'));
+        if (isMe(cm.author)) actions.appendChild(h('button', { type: 'button', class: 'chip', onclick: openEdit }, 'Edit'));
+        if (canDelete()) actions.appendChild(h('button', { type: 'button', class: 'chip danger-text', onclick: remove }, 'Delete'));
+      }
+      li.appendChild(cm.deleted ? avatar(null, 'sm') : avatar(cm.author, 'sm'));
+      var main = h('div', { class: 'comment-main' }, head, body, actions, note, editor);
+      li.appendChild(main);
+      if (!parent) {
+        if (!replies) replies = repliesBlock();
+        replies.paint();
+        main.appendChild(replies.el);
+      }
+    }
+
+    // The replies under a top-level comment: hidden until asked for, then paged.
+    function repliesBlock() {
+      var list = h('ul', { class: 'comment-list replies' });
+      var toggle = h('button', { type: 'button', class: 'link-button replies-toggle', 'aria-expanded': 'false' });
+      var box = h('div', { class: 'replies-box', hidden: true });
+      var loaded = false;
+      var pl = pagedList(c, {
+        list: list,
+        url: function (cursor) { return API + '/comments/' + cm.id + '/replies' + qs({ limit: 20, cursor: cursor }); },
+        item: function (r) { return commentItem(c, t, r, r2); },
+        moreLabel: 'More replies',
+        loadingText: 'Loading replies…'
+      });
+      box.appendChild(list);
+      box.appendChild(pl.status);
+      box.appendChild(pl.more);
+      var r2 = {
+        el: h('div', { class: 'replies-wrap' }, toggle, box),
+        paint: function () {
+          var n = cm.replyCount || 0;
+          toggle.hidden = !n;
+          toggle.textContent = (box.hidden ? 'Show ' : 'Hide ') + (n === 1 ? '1 reply' : fmtCount(n) + ' replies');
+          toggle.setAttribute('aria-expanded', box.hidden ? 'false' : 'true');
+        },
+        open: function () {
+          box.hidden = false;
+          if (!loaded) { loaded = true; pl.reload(); }
+          r2.paint();
+        },
+        loaded: function () { return loaded; },
+        add: function (r) { list.appendChild(commentItem(c, t, r, r2)); },
+        removed: function () {
+          cm.replyCount = Math.max(0, (cm.replyCount || 0) - 1);
+          r2.paint();
+          // A deleted comment whose last reply goes is gone for good.
+          if (cm.deleted && !cm.replyCount) li.remove();
+        }
+      };
+      toggle.addEventListener('click', function () {
+        if (box.hidden) r2.open();
+        else { box.hidden = true; r2.paint(); }
+      });
+      return r2;
+    }
+
+    function openReply() {
+      if (!auth.user) { goSignIn(); return; }
+      if (editor.firstChild) { clear(editor); return; }
+      var tf = textForm({
+        label: 'Reply to ' + displayName(cm.author), max: 10000, submit: 'Reply', busy: 'Posting…', rows: 2,
+        onCancel: function () { clear(editor); },
+        onSubmit: function (text) {
+          return api(t.base, { method: 'POST', body: { body: text, parentId: cm.id } }).then(function (r) {
+            clear(editor);
+            cm.replyCount = (cm.replyCount || 0) + 1;
+            if (replies.loaded()) replies.add(r);
+            replies.open();
+            t.bump(1);
+            announce('Reply posted.');
+          });
+        }
+      });
+      editor.appendChild(tf.form);
+      tf.input.focus();
+    }
+
+    function openEdit() {
+      if (editor.firstChild) { clear(editor); return; }
+      var tf = textForm({
+        label: 'Edit your comment', max: 10000, value: cm.body, submit: 'Save', busy: 'Saving…', keep: true,
+        onCancel: function () { clear(editor); },
+        onSubmit: function (text) {
+          return api(API + '/comments/' + cm.id, { method: 'PATCH', body: { body: text } }).then(function (ncm) {
+            var keepReplies = cm.replyCount;
+            Object.assign(cm, ncm);
+            if (typeof ncm.replyCount !== 'number') cm.replyCount = keepReplies;
+            clear(editor);
+            paint();
+            setNote(note, 'Comment saved.');
+          });
+        }
+      });
+      editor.appendChild(tf.form);
+      tf.input.focus();
+    }
+
+    function remove() {
+      confirmDialog({
+        title: 'Delete this comment?',
+        body: cm.replyCount ? 'Its text goes; its replies stay.' : 'This cannot be undone.',
+        confirm: 'Delete comment',
+        danger: true
+      }).then(function (yes) {
+        if (!yes) return;
+        setNote(note, 'Deleting…');
+        api(API + '/comments/' + cm.id, { method: 'DELETE' }).then(function () {
+          t.bump(-1);
+          announce('Comment deleted.');
+          if (!parent && cm.replyCount) {
+            cm.deleted = true;
+            cm.body = null;
+            cm.author = null;
+            paint();
+          } else {
+            li.remove();
+            if (parent) parent.removed();
+          }
+        }).catch(function (err) { setNote(note, err.message, true); });
+      });
+    }
+
+    paint();
+    return li;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Watch page: owner, rating, save, playlist mode
+
+  // The owner's card with subscriber count and subscribe button (the count comes from the
+  // channel, fetched after the card shows).
+  function ownerRow(c, card) {
+    var subs = h('span', { class: 'meta sub-count' });
+    var action = h('div', { class: 'owner-action' });
+    var row = h('div', { class: 'owner-row' },
+      card && card.username ? h('a', { href: channelHref(card), class: 'owner-avatar', tabindex: '-1', 'aria-hidden': 'true' }, avatar(card, 'md')) : avatar(card, 'md'),
+      h('div', { class: 'owner-id' }, personLink(card, 'owner-name'), subs),
+      action);
+    if (!card || !card.username) return row;
+    api(API + '/channels/' + encodeURIComponent(card.username)).then(function (ch) {
+      if (!c.alive) return;
+      subs.textContent = counted(ch.subscriberCount, 'subscriber', 'subscribers');
+      if (!isMe(card)) {
+        action.appendChild(subscribeButton(ch, function (n) { subs.textContent = counted(n, 'subscriber', 'subscribers'); }));
+      }
+    }).catch(function () { /* the card stays without a count */ });
+    return row;
+  }
+
+  function ratingBar(v) {
+    var st = { my: v.myRating || null, like: v.likeCount || 0, dislike: v.dislikeCount || 0 };
+    var likeCount = h('span', { class: 'count' }), dislikeCount = h('span', { class: 'count' });
+    var likeBtn = h('button', { type: 'button', class: 'chip rate like', 'aria-label': 'Like' }, icon('like'), likeCount);
+    var dislikeBtn = h('button', { type: 'button', class: 'chip rate dislike', 'aria-label': 'Dislike' }, icon('dislike'), dislikeCount);
+    var note = h('span', { class: 'sub-note error-text', role: 'status' });
+    function paint() {
+      likeBtn.setAttribute('aria-pressed', st.my === 'like' ? 'true' : 'false');
+      dislikeBtn.setAttribute('aria-pressed', st.my === 'dislike' ? 'true' : 'false');
+      likeCount.textContent = fmtCount(st.like);
+      dislikeCount.textContent = fmtCount(st.dislike);
+    }
+    function rate(kind) {
+      if (!auth.user) { goSignIn(); return; }
+      var want = st.my === kind ? null : kind;
+      likeBtn.disabled = dislikeBtn.disabled = true;
+      note.textContent = '';
+      var req = want ? api(API + '/videos/' + v.id + '/rating', { method: 'PUT', body: { rating: want } }) :
+        api(API + '/videos/' + v.id + '/rating', { method: 'DELETE' });
+      req.then(function (res) {
+        likeBtn.disabled = dislikeBtn.disabled = false;
+        if (res && typeof res.likeCount === 'number') {
+          st.like = res.likeCount;
+          st.dislike = res.dislikeCount;
+        } else if (st.my) {
+          st[st.my] = Math.max(0, st[st.my] - 1);
+        }
+        st.my = want;
+        paint();
+        announce(want === 'like' ? 'You liked this video.' : want === 'dislike' ? 'You disliked this video.' : 'Rating removed.');
+      }).catch(function (err) {
+        likeBtn.disabled = dislikeBtn.disabled = false;
+        note.textContent = err.message;
+      });
+    }
+    likeBtn.addEventListener('click', function () { rate('like'); });
+    dislikeBtn.addEventListener('click', function () { rate('dislike'); });
+    paint();
+    return h('div', { class: 'rating', role: 'group', 'aria-label': 'Rate this video' }, likeBtn, dislikeBtn, note);
+  }
+
+  function playlistTitle(p) { return p.kind === 'watch_later' ? 'Watch later' : p.title; }
+
+  // "Save to…": Watch later, my playlists, or a new one made here.
+  function saveDialog(v, opener) {
+    var titleId = uid('save-title');
+    var list = h('ul', { class: 'save-list' }, h('li', {}, loadingLine('Loading your playlists…')));
+    var tf = field({ label: 'New playlist', name: 'title', attrs: { required: true, maxlength: '200', placeholder: 'Title' } });
+    var vf = field({ label: 'Visibility', name: 'visibility', type: 'select', value: 'private',
+      options: [['private', 'Private'], ['unlisted', 'Unlisted'], ['public', 'Public']] });
+    var form = h('form', { class: 'form new-playlist', novalidate: true },
+      formMessage(), tf.el, vf.el,
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'button' }, 'Create and save')));
+    var close = h('button', { type: 'button', class: 'button secondary' }, 'Done');
+    var d = h('dialog', { class: 'dialog save-dialog', 'aria-labelledby': titleId },
+      h('h2', { id: titleId }, 'Save to…'), list, form, h('div', { class: 'dialog-actions' }, close));
+
+    function row(p, saved) {
+      var state = h('span', { class: 'save-state', role: 'status' });
+      var btn = h('button', { type: 'button', class: 'button secondary save-to', dataset: { playlistId: p.id } }, playlistTitle(p));
+      function done(text, ok) {
+        state.textContent = text;
+        state.classList.toggle('ok-text', !!ok);
+        state.classList.toggle('error-text', !ok);
+      }
+      btn.addEventListener('click', function () {
+        btn.disabled = true;
+        done('Saving…', true);
+        api(API + '/playlists/' + p.id + '/items', { method: 'POST', body: { videoId: v.id } }).then(function () {
+          btn.disabled = false;
+          done('Saved', true);
+          announce('Saved to ' + playlistTitle(p) + '.');
+        }).catch(function (err) {
+          btn.disabled = false;
+          if (err.code === 'already_in_playlist') done('Already there', true);
+          else done(err.message, false);
+        });
+      });
+      if (saved) done('Saved', true);
+      return h('li', {}, btn, state);
+    }
+
+    api(API + '/users/me/playlists' + qs({ limit: 100 })).then(function (pg) {
+      clear(list);
+      var items = pg.items.slice().sort(function (a, b) {
+        return (a.kind === 'watch_later' ? 0 : 1) - (b.kind === 'watch_later' ? 0 : 1);
+      });
+      items.forEach(function (p) { list.appendChild(row(p)); });
+      if (!items.length) list.appendChild(h('li', { class: 'empty' }, 'No playlists yet: make one below.'));
+    }).catch(function (err) { clear(list).appendChild(h('li', {}, errorBox(err.message))); });
+
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (!validateForm(form, function () { return tf.input.value.trim() ? [] : [['title', 'Give the playlist a title.']]; })) return;
+      setBusy(form, true, 'Creating…');
+      var made;
+      api(API + '/playlists', { method: 'POST', body: { title: tf.input.value.trim(), visibility: vf.input.value } }).then(function (p) {
+        made = p;
+        return api(API + '/playlists/' + p.id + '/items', { method: 'POST', body: { videoId: v.id } });
+      }).then(function () {
+        setBusy(form, false);
+        var empty = list.querySelector('.empty');
+        if (empty) empty.remove();
+        list.appendChild(row(made, true));
+        tf.input.value = '';
+        setFormMessage(form, 'Saved to the new playlist “' + made.title + '”.', true);
+      }).catch(function (err) {
+        setBusy(form, false);
+        showApiError(form, err);
+        if (made) {
+          list.appendChild(row(made));
+        }
+      });
+    });
+    close.addEventListener('click', function () { d.close(); });
+    d.addEventListener('close', function () {
+      d.remove();
+      if (opener && opener.isConnected) opener.focus();
+    });
+    document.body.appendChild(d);
+    d.showModal();
+    close.focus();
+  }
+
+  // Loads a playlist's items (page after page, up to all of them) for play-in-order.
+  function loadAllItems(c, listId, onDone, onError) {
+    var all = [], hidden = 0, pages = 0;
+    function step(cursor) {
+      api(API + '/playlists/' + listId + '/items' + qs({ limit: 100, cursor: cursor })).then(function (pg) {
+        if (!c.alive) return;
+        all = all.concat(pg.items);
+        hidden += pg.hiddenCount || 0;
+        pages += 1;
+        if (pg.nextCursor && pages < 50) step(pg.nextCursor);
+        else onDone(all, hidden);
+      }).catch(function (err) { if (c.alive) onError(err); });
+    }
+    step('');
+  }
+
+  // The playlist beside the player: where we are, and the next video when this one ends.
+  function playlistPanel(c, listId, videoId) {
+    var head = h('p', { class: 'pl-head' }, loadingLine('Loading playlist…'));
+    var ol = h('ol', { class: 'pl-queue' });
+    var el = h('aside', { class: 'pl-panel', 'aria-label': 'Playlist' }, head, ol);
+    var nextId = null;
+    api(API + '/playlists/' + listId).then(function (p) {
+      if (!c.alive) return;
+      loadAllItems(c, listId, function (items) {
+        var at = -1;
+        items.forEach(function (it, i) { if (it.video.id === videoId) at = i; });
+        nextId = at >= 0 && at + 1 < items.length ? items[at + 1].video.id : null;
+        clear(head).appendChild(h('span', {},
+          h('a', { href: '/p/' + p.id, class: 'pl-title' }, playlistTitle(p)),
+          h('span', { class: 'meta' }, ' · ' + (at >= 0 ? at + 1 + ' / ' : '') + items.length)));
+        items.forEach(function (it, i) {
+          var cur = i === at;
+          ol.appendChild(h('li', { class: cur ? 'current' : null },
+            h('a', { href: '/watch/' + it.video.id + '?list=' + listId, 'aria-current': cur ? 'true' : null }, it.video.title)));
+        });
+        el.dataset.next = nextId || '';
+        if (nextId) head.appendChild(h('span', { class: 'meta pl-next' }, ' · Next: ' + items[at + 1].video.title));
+        var curLi = ol.querySelector('.current');
+        if (curLi) ol.scrollTop = Math.max(0, curLi.offsetTop - ol.offsetTop - 40);
+      }, function (err) { clear(head).appendChild(errorBox(err.message)); });
+    }).catch(function (err) { if (c.alive) clear(head).appendChild(errorBox(err.message)); });
+    return {
+      el: el,
+      next: function () { return nextId; }
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Channel page
+
+  function pageChannel(c, params, query) {
+    var username = params[0];
+    var sec = h('section', { class: 'page channel' });
+    c.main.appendChild(sec);
+    sec.appendChild(h('h1', { tabindex: '-1', class: 'sr-only' }, 'Loading channel'));
+    sec.appendChild(loadingLine('Loading channel…'));
+    api(API + '/channels/' + encodeURIComponent(username)).then(function (ch) {
+      if (!c.alive) return;
+      showChannel(c, sec, ch, query);
+    }).catch(function (err) {
+      if (!c.alive) return;
+      clear(sec);
+      setTitle('Channel not found');
+      sec.appendChild(h('h1', { tabindex: '-1' }, err.status === 404 ? 'Channel not found' : 'Could not load the channel'));
+      sec.appendChild(errorBox(err.message, err.status === 404 ? null : function () { render(); }));
+    });
+  }
+
+  var CHANNEL_TABS = [['videos', 'Videos'], ['posts', 'Posts'], ['playlists', 'Playlists']];
+
+  function showChannel(c, sec, ch, query) {
+    clear(sec);
+    setTitle(displayName(ch));
+    var mine = isMe(ch);
+    var subs = h('span', { class: 'sub-count' }, counted(ch.subscriberCount, 'subscriber', 'subscribers'));
+    sec.appendChild(h('div', { class: 'channel-banner' + (ch.bannerUrl ? '' : ' empty') },
+      ch.bannerUrl ? h('img', { src: ch.bannerUrl, alt: '' }) : null));
+    sec.appendChild(h('div', { class: 'channel-head' },
+      avatar(ch, 'lg'),
+      h('div', { class: 'channel-id' },
+        h('h1', { tabindex: '-1' }, displayName(ch)),
+        h('p', { class: 'meta' }, '@' + ch.username, ' · ', subs, ' · ', counted(ch.videoCount, 'video', 'videos'))),
+      h('div', { class: 'channel-actions' },
+        mine ? h('a', { href: '/account', class: 'button secondary' }, 'Edit channel') :
+          subscribeButton(ch, function (n) { subs.textContent = counted(n, 'subscriber', 'subscribers'); }))));
+    if (ch.bio) sec.appendChild(h('p', { class: 'bio' }, ch.bio));
+
+    var tab = query.get('tab');
+    if (!CHANNEL_TABS.some(function (t) { return t[0] === tab; })) tab = 'videos';
+    var panel = h('div', { class: 'tab-panel', role: 'tabpanel', tabindex: '-1' });
+    var tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Channel sections' });
+    var buttons = CHANNEL_TABS.map(function (t) {
+      var b = h('button', { type: 'button', role: 'tab', id: 'tab-' + t[0], class: 'tab', 'aria-controls': 'channel-panel', dataset: { tab: t[0] } }, t[1]);
+      b.addEventListener('click', function () { select(t[0], true); });
+      b.addEventListener('keydown', function (e) {
+        var i = CHANNEL_TABS.indexOf(t), n = CHANNEL_TABS.length;
+        if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+          e.preventDefault();
+          var j = (i + (e.key === 'ArrowRight' ? 1 : n - 1)) % n;
+          buttons[j].focus();
+          select(CHANNEL_TABS[j][0], true);
+        }
+      });
+      tabs.appendChild(b);
+      return b;
+    });
+    panel.id = 'channel-panel';
+    sec.appendChild(tabs);
+    sec.appendChild(panel);
+
+    var sub = null; // the open tab's own context, closed when another opens
+    function select(name, push) {
+      buttons.forEach(function (b) {
+        var on = b.dataset.tab === name;
+        b.setAttribute('aria-selected', on ? 'true' : 'false');
+        b.tabIndex = on ? 0 : -1;
+        if (on) panel.setAttribute('aria-labelledby', b.id);
+      });
+      if (push) history.replaceState(null, '', channelHref(ch) + (name === 'videos' ? '' : qs({ tab: name })));
+      if (sub) sub.close();
+      sub = makeCtx(panel);
+      c.onCleanup(sub.close);
+      clear(panel);
+      if (name === 'videos') channelVideos(sub, panel, ch, query.get('sort'));
+      else if (name === 'posts') channelPosts(sub, panel, ch);
+      else channelPlaylists(sub, panel, ch);
+    }
+    select(tab, false);
+  }
+
+  function channelVideos(c, panel, ch, sort) {
+    if (['latest', 'popular', 'oldest'].indexOf(sort) < 0) sort = 'latest';
+    var sortId = uid('vsort');
+    var sel = h('select', { id: sortId, name: 'sort' },
+      h('option', { value: 'latest' }, 'Latest'), h('option', { value: 'popular' }, 'Most viewed'), h('option', { value: 'oldest' }, 'Oldest'));
+    sel.value = sort;
+    var grid = h('ul', { class: 'video-grid' });
+    var observe = lazyThumbs(c);
+    var pl = pagedList(c, {
+      list: grid,
+      url: function (cursor) {
+        return API + '/channels/' + encodeURIComponent(ch.username) + '/videos' + qs({ sort: sort, limit: PAGE_SIZE, cursor: cursor });
+      },
+      item: function (v) { return videoCard(v, observe, { hideOwner: true }); },
+      empty: isMe(ch) ? 'You have not published any videos yet.' : 'No videos yet.',
+      moreLabel: 'More videos',
+      loadingText: 'Loading videos…'
+    });
+    sel.addEventListener('change', function () {
+      sort = sel.value;
+      history.replaceState(null, '', channelHref(ch) + (sort === 'latest' ? '' : qs({ sort: sort })));
+      pl.reload();
+    });
+    panel.appendChild(h('div', { class: 'list-tools' }, h('div', { class: 'inline-field' }, h('label', { for: sortId }, 'Sort by'), sel)));
+    panel.appendChild(pl.status);
+    panel.appendChild(grid);
+    panel.appendChild(pl.more);
+    pl.reload();
+  }
+
+  function channelPosts(c, panel, ch) {
+    var list = h('ul', { class: 'posts' });
+    var pl = pagedList(c, {
+      list: list,
+      url: function (cursor) { return API + '/channels/' + encodeURIComponent(ch.username) + '/posts' + qs({ limit: 20, cursor: cursor }); },
+      item: function (p) { return postItem(c, p, pl); },
+      empty: 'No posts yet.',
+      moreLabel: 'More posts',
+      loadingText: 'Loading posts…'
+    });
+    if (isMe(ch)) {
+      var tf = textForm({
+        label: 'Write a post', name: 'body', max: 5000, submit: 'Post', busy: 'Posting…', rows: 3,
+        placeholder: 'Share news with your subscribers',
+        onSubmit: function (text) {
+          return api(API + '/posts', { method: 'POST', body: { body: text } }).then(function (p) {
+            list.insertBefore(postItem(c, p, pl), list.firstChild);
+            pl.changed();
+            announce('Post published.');
+          });
+        }
+      });
+      panel.appendChild(h('div', { class: 'panel post-box' }, tf.form));
+    }
+    panel.appendChild(pl.status);
+    panel.appendChild(list);
+    panel.appendChild(pl.more);
+    pl.reload();
+  }
+
+  function postItem(c, p, pl) {
+    var li = h('li', { class: 'post panel', dataset: { postId: p.id } });
+    var note = rowNote();
+    var editor = h('div', { class: 'comment-editor' });
+    var thread = h('div', { class: 'post-thread', hidden: true });
+    var threadLoaded = false;
+    var canEdit = isMe(p.author);
+    var canDelete = canEdit || (auth.user && auth.user.role === 'admin');
+    var body = h('p', { class: 'post-body' }, p.body);
+    var edited = h('span', {}, p.editedAt ? ' · edited' : '');
+    var cmToggle = h('button', { type: 'button', class: 'chip', 'aria-expanded': 'false' });
+    function paintToggle() { cmToggle.textContent = 'Comments · ' + fmtCount(p.commentCount || 0); }
+    paintToggle();
+    cmToggle.addEventListener('click', function () {
+      thread.hidden = !thread.hidden;
+      cmToggle.setAttribute('aria-expanded', thread.hidden ? 'false' : 'true');
+      if (!thread.hidden && !threadLoaded) {
+        threadLoaded = true;
+        thread.appendChild(commentsSection(c, { kind: 'post', id: p.id, ownerId: p.author && p.author.id, enabled: true }));
+      }
+    });
+    var actions = h('div', { class: 'comment-actions' }, likeButton(API + '/posts/' + p.id, p, 'post'), cmToggle);
+    if (canEdit) {
+      actions.appendChild(h('button', {
+        type: 'button', class: 'chip', onclick: function () {
+          if (editor.firstChild) { clear(editor); return; }
+          var tf = textForm({
+            label: 'Edit your post', max: 5000, value: p.body, submit: 'Save', busy: 'Saving…', keep: true,
+            onCancel: function () { clear(editor); },
+            onSubmit: function (text) {
+              return api(API + '/posts/' + p.id, { method: 'PATCH', body: { body: text } }).then(function (np) {
+                p.body = np.body;
+                p.editedAt = np.editedAt;
+                body.textContent = np.body;
+                edited.textContent = np.editedAt ? ' · edited' : '';
+                clear(editor);
+                setNote(note, 'Post saved.');
+              });
+            }
+          });
+          editor.appendChild(tf.form);
+          tf.input.focus();
+        }
+      }, 'Edit'));
+    }
+    if (canDelete) {
+      actions.appendChild(h('button', {
+        type: 'button', class: 'chip danger-text', onclick: function () {
+          confirmDialog({ title: 'Delete this post?', body: 'Its comments go too. This cannot be undone.', confirm: 'Delete post', danger: true })
+            .then(function (yes) {
+              if (!yes) return;
+              api(API + '/posts/' + p.id, { method: 'DELETE' }).then(function () {
+                li.remove();
+                pl.changed();
+                announce('Post deleted.');
+              }).catch(function (err) { setNote(note, err.message, true); });
+            });
+        }
+      }, 'Delete'));
+    }
+    li.appendChild(h('div', { class: 'post-head' }, avatar(p.author, 'sm'),
+      h('p', { class: 'comment-head' }, personLink(p.author, 'comment-author'),
+        h('span', { class: 'meta' }, ' · ', h('time', { datetime: p.createdAt, title: fmtDateTime(p.createdAt) }, fmtDate(p.createdAt)), edited))));
+    li.appendChild(body);
+    li.appendChild(actions);
+    li.appendChild(note);
+    li.appendChild(editor);
+    li.appendChild(thread);
+    return li;
+  }
+
+  function playlistCard(p) {
+    return h('li', { class: 'playlist-card', dataset: { playlistId: p.id } },
+      h('a', { href: '/p/' + p.id, class: 'pl-link' },
+        h('span', { class: 'pl-count' }, counted(p.itemCount, 'video', 'videos')),
+        h('span', { class: 'pl-name' }, playlistTitle(p))),
+      h('p', { class: 'meta' }, p.kind === 'watch_later' ? 'Only you see it' : visibilityWord(p.visibility),
+        ' · updated ' + fmtDate(p.updatedAt || p.createdAt)));
+  }
+
+  function visibilityWord(vis) {
+    return vis === 'private' ? 'Private' : vis === 'unlisted' ? 'Unlisted' : 'Public';
+  }
+
+  function channelPlaylists(c, panel, ch) {
+    var list = h('ul', { class: 'playlist-grid' });
+    var pl = pagedList(c, {
+      list: list,
+      url: function (cursor) { return API + '/channels/' + encodeURIComponent(ch.username) + '/playlists' + qs({ limit: PAGE_SIZE, cursor: cursor }); },
+      item: playlistCard,
+      empty: 'No public playlists.',
+      moreLabel: 'More playlists',
+      loadingText: 'Loading playlists…'
+    });
+    if (isMe(ch)) panel.appendChild(h('p', {}, h('a', { href: '/me/playlists' }, 'Manage your playlists')));
+    panel.appendChild(pl.status);
+    panel.appendChild(list);
+    panel.appendChild(pl.more);
+    pl.reload();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Subscriptions feed
+
+  function pageFeed(c) {
+    var sec = page('Subscriptions', 'The newest videos from the channels you follow.');
+    var strip = h('ul', { class: 'sub-strip', 'aria-label': 'Channels you follow' });
+    var grid = h('ul', { class: 'video-grid' });
+    var observe = lazyThumbs(c);
+    var owners = {};
+    var subs = pagedList(c, {
+      list: strip,
+      url: function (cursor) { return API + '/users/me/subscriptions' + qs({ limit: 50, cursor: cursor }); },
+      item: function (s) {
+        var ch = s.channel;
+        if (!ch || !ch.username) return null;
+        owners[ch.id] = ch;
+        return h('li', {}, h('a', { href: channelHref(ch), class: 'sub-chip' }, avatar(ch, 'sm'), h('span', {}, displayName(ch))));
+      },
+      moreLabel: 'More channels',
+      loadingText: 'Loading your channels…',
+      // The videos load after the first page of channels, whose cards name their owners.
+      onPage: function (pg, first) { if (first) feed.reload(); },
+      onFail: function (first) { if (first) feed.reload(); }
+    });
+    var feed = pagedList(c, {
+      list: grid,
+      url: function (cursor) { return API + '/feed' + qs({ limit: PAGE_SIZE, cursor: cursor }); },
+      item: function (v) { return videoCard(v, observe, { owners: owners }); },
+      empty: 'No videos here yet. Subscribe to channels and their new videos show up here.',
+      moreLabel: 'Older videos',
+      loadingText: 'Loading videos…'
+    });
+    sec.appendChild(strip);
+    sec.appendChild(subs.more);
+    sec.appendChild(feed.status);
+    sec.appendChild(grid);
+    sec.appendChild(feed.more);
+    c.main.appendChild(sec);
+    subs.reload();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Playlists: my list, one playlist
+
+  function pageMyPlaylists(c) {
+    var sec = page('Playlists', 'Your playlists, and Watch later. Save videos from the watch page.');
+    var list = h('ul', { class: 'playlist-grid' });
+    var pl = pagedList(c, {
+      list: list,
+      url: function (cursor) { return API + '/users/me/playlists' + qs({ limit: PAGE_SIZE, cursor: cursor }); },
+      item: playlistCard,
+      empty: 'No playlists yet.',
+      moreLabel: 'More playlists',
+      loadingText: 'Loading playlists…'
+    });
+    var tf = field({ label: 'Title', name: 'title', attrs: { required: true, maxlength: '200' } });
+    var df = field({ label: 'Description', name: 'description', type: 'textarea', optional: true, attrs: { maxlength: '5000', rows: '2' } });
+    var vf = field({ label: 'Visibility', name: 'visibility', type: 'select', value: 'private',
+      options: [['private', 'Private: only you'], ['unlisted', 'Unlisted: anyone with the link'], ['public', 'Public: on your channel']] });
+    var form = h('form', { class: 'form', novalidate: true }, formMessage(), tf.el, df.el, vf.el,
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'button' }, 'Create playlist')));
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (!validateForm(form, function () { return tf.input.value.trim() ? [] : [['title', 'Give the playlist a title.']]; })) return;
+      setBusy(form, true, 'Creating…');
+      var body = { title: tf.input.value.trim(), visibility: vf.input.value };
+      if (df.input.value.trim()) body.description = df.input.value.trim();
+      api(API + '/playlists', { method: 'POST', body: body }).then(function (p) {
+        setBusy(form, false);
+        form.reset();
+        list.insertBefore(playlistCard(p), list.firstChild);
+        pl.changed();
+        setFormMessage(form, 'Playlist “' + p.title + '” created.', true);
+      }).catch(function (err) { setBusy(form, false); showApiError(form, err); });
+    });
+    sec.appendChild(h('section', { class: 'panel', 'aria-labelledby': 'pl-new' }, h('h2', { id: 'pl-new' }, 'New playlist'), form));
+    sec.appendChild(pl.status);
+    sec.appendChild(list);
+    sec.appendChild(pl.more);
+    c.main.appendChild(sec);
+    pl.reload();
+  }
+
+  function pagePlaylist(c, params) {
+    var id = params[0];
+    var sec = h('section', { class: 'page playlist' });
+    c.main.appendChild(sec);
+    if (!/^[0-9a-f]{24}$/.test(id)) {
+      sec.appendChild(h('h1', { tabindex: '-1' }, 'Playlist not found'));
+      sec.appendChild(h('p', {}, 'This address does not name a playlist.'));
+      return;
+    }
+    sec.appendChild(h('h1', { tabindex: '-1', class: 'sr-only' }, 'Loading playlist'));
+    sec.appendChild(loadingLine('Loading playlist…'));
+    api(API + '/playlists/' + id).then(function (p) {
+      if (!c.alive) return;
+      showPlaylist(c, sec, p);
+    }).catch(function (err) {
+      if (!c.alive) return;
+      clear(sec);
+      setTitle('Playlist not found');
+      sec.appendChild(h('h1', { tabindex: '-1' }, err.status === 404 ? 'Playlist not found' : 'Could not load the playlist'));
+      sec.appendChild(errorBox(err.message, err.status === 404 ? null : function () { render(); }));
+    });
+  }
+
+  function showPlaylist(c, sec, p) {
+    clear(sec);
+    setTitle(playlistTitle(p));
+    var mine = isMe(p.owner);
+    var title = h('h1', { tabindex: '-1' }, playlistTitle(p));
+    var countEl = h('span', {}, counted(p.itemCount, 'video', 'videos'));
+    var desc = h('p', { class: 'description' }, p.description || '');
+    var play = h('a', { class: 'button play-all', href: '#', hidden: true }, 'Play all');
+    var note = rowNote();
+    var editor = h('div', { class: 'edit-holder' });
+    var actions = h('div', { class: 'form-actions' }, play);
+    sec.appendChild(h('div', { class: 'pl-header' }, title,
+      h('p', { class: 'meta' }, 'by ', personLink(p.owner), ' · ', countEl, ' · ',
+        p.kind === 'watch_later' ? 'Only you see it' : visibilityWord(p.visibility)),
+      desc, actions, note, editor));
+
+    if (mine && p.kind !== 'watch_later') {
+      var editBtn = h('button', { type: 'button', class: 'button secondary', 'aria-expanded': 'false' }, 'Edit details');
+      var delBtn = h('button', { type: 'button', class: 'button secondary danger-text' }, 'Delete playlist');
+      actions.appendChild(editBtn);
+      actions.appendChild(delBtn);
+      editBtn.addEventListener('click', function () {
+        if (editor.firstChild) { clear(editor); editBtn.setAttribute('aria-expanded', 'false'); return; }
+        var tf = field({ label: 'Title', name: 'title', value: p.title, attrs: { required: true, maxlength: '200' } });
+        var df = field({ label: 'Description', name: 'description', type: 'textarea', value: p.description || '', attrs: { maxlength: '5000', rows: '2' } });
+        var vf = field({ label: 'Visibility', name: 'visibility', type: 'select', value: p.visibility,
+          options: [['private', 'Private: only you'], ['unlisted', 'Unlisted: anyone with the link'], ['public', 'Public: on your channel']] });
+        var form = h('form', { class: 'form edit-form', novalidate: true }, formMessage(), tf.el, df.el, vf.el,
+          h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'button' }, 'Save'),
+            h('button', { type: 'button', class: 'button secondary', onclick: function () { clear(editor); editBtn.setAttribute('aria-expanded', 'false'); } }, 'Cancel')));
+        form.addEventListener('submit', function (e) {
+          e.preventDefault();
+          if (!validateForm(form, function () { return tf.input.value.trim() ? [] : [['title', 'Give the playlist a title.']]; })) return;
+          setBusy(form, true, 'Saving…');
+          api(API + '/playlists/' + p.id, { method: 'PATCH', body: { title: tf.input.value.trim(), description: df.input.value.trim(), visibility: vf.input.value } })
+            .then(function (np) {
+              Object.assign(p, np);
+              showPlaylist(c, sec, p);
+              announce('Playlist saved.');
+            }).catch(function (err) { setBusy(form, false); showApiError(form, err); });
+        });
+        editor.appendChild(form);
+        editBtn.setAttribute('aria-expanded', 'true');
+        tf.input.focus();
+      });
+      delBtn.addEventListener('click', function () {
+        confirmDialog({ title: 'Delete this playlist?', body: '“' + p.title + '” goes; the videos in it stay.', confirm: 'Delete playlist', danger: true })
+          .then(function (yes) {
+            if (!yes) return;
+            api(API + '/playlists/' + p.id, { method: 'DELETE' }).then(function () {
+              announce('Playlist deleted.');
+              navigate('/me/playlists');
+            }).catch(function (err) { setNote(note, err.message, true); });
+          });
+      });
+    }
+
+    var ol = h('ol', { class: 'pl-items' });
+    var status = h('div', { role: 'status' }, loadingLine('Loading videos…'));
+    sec.appendChild(status);
+    sec.appendChild(ol);
+    var observe = lazyThumbs(c);
+    var items = [];
+
+    function paintRows() {
+      clear(ol);
+      items.forEach(function (it, i) { ol.appendChild(itemRow(it, i)); });
+      play.hidden = !items.length;
+      if (items.length) play.href = '/watch/' + items[0].video.id + '?list=' + p.id;
+      countEl.textContent = counted(items.length, 'video', 'videos');
+    }
+
+    function itemRow(it, i) {
+      var v = it.video;
+      var href = '/watch/' + v.id + '?list=' + p.id;
+      var li = h('li', { class: 'pl-item', dataset: { videoId: v.id } },
+        h('span', { class: 'pl-pos', 'aria-hidden': 'true' }, String(i + 1)),
+        h('a', { href: href, class: 'row-thumb', tabindex: '-1', 'aria-hidden': 'true' }, thumbBox(v, observe)),
+        h('div', { class: 'pl-item-main' },
+          h('h2', { class: 'row-title' }, h('a', { href: href }, v.title)),
+          h('p', { class: 'meta' }, v.owner ? personLink(v.owner) : null, v.durationSec ? ' · ' + fmtDuration(v.durationSec) : '')));
+      if (mine) {
+        var rowMsg = rowNote();
+        var label = '“' + v.title + '”';
+        var up = h('button', { type: 'button', class: 'chip', 'aria-label': 'Move ' + label + ' up', disabled: i === 0, dataset: { dir: 'up' } }, '↑ Up');
+        var down = h('button', { type: 'button', class: 'chip', 'aria-label': 'Move ' + label + ' down', disabled: i === items.length - 1, dataset: { dir: 'down' } }, '↓ Down');
+        var rm = h('button', { type: 'button', class: 'chip danger-text', 'aria-label': 'Remove ' + label }, 'Remove');
+        up.addEventListener('click', function () { move(i, i - 1, rowMsg, 'up'); });
+        down.addEventListener('click', function () { move(i, i + 1, rowMsg, 'down'); });
+        rm.addEventListener('click', function () {
+          rm.disabled = true;
+          api(API + '/playlists/' + p.id + '/items/' + v.id, { method: 'DELETE' }).then(function () {
+            items.splice(i, 1);
+            paintRows();
+            announce('Removed ' + label + ' from the playlist.');
+          }).catch(function (err) { rm.disabled = false; setNote(rowMsg, err.message, true); });
+        });
+        li.appendChild(h('div', { class: 'pl-controls' }, up, down, rm, rowMsg));
+      }
+      return li;
+    }
+
+    // Moves the item at `from` to `to` (next to it): the server takes the neighbour's position.
+    function move(from, to, msg, dir) {
+      var it = items[from], other = items[to];
+      Array.prototype.forEach.call(ol.querySelectorAll('button'), function (b) { b.disabled = true; });
+      api(API + '/playlists/' + p.id + '/items/' + it.video.id, { method: 'PATCH', body: { position: other.position } }).then(function () {
+        var pos = it.position;
+        it.position = other.position;
+        other.position = pos;
+        items[from] = other;
+        items[to] = it;
+        paintRows();
+        var btn = ol.children[to].querySelector('[data-dir="' + dir + '"]:not([disabled])') ||
+          ol.children[to].querySelector('[data-dir]:not([disabled])');
+        if (btn) btn.focus();
+        announce('Moved “' + it.video.title + '” to place ' + (to + 1) + '.');
+      }).catch(function (err) {
+        paintRows();
+        setNote(ol.children[from].querySelector('.row-note'), err.message, true);
+      });
+    }
+
+    loadAllItems(c, p.id, function (all, hidden) {
+      items = all;
+      clear(status);
+      if (!items.length) status.appendChild(h('p', { class: 'empty' }, 'This playlist is empty. Save videos to it from their watch page.'));
+      if (hidden) status.appendChild(h('p', { class: 'meta' }, counted(hidden, 'video is', 'videos are') + ' hidden: private or deleted.'));
+      paintRows();
+    }, function (err) { clear(status).appendChild(errorBox(err.message, function () { showPlaylist(c, sec, p); })); });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Account: the channel's bio, avatar and banner
+
+  var IMAGE_TYPES = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+
+  function channelPanel(c, sec) {
+    var box = h('section', { class: 'panel', 'aria-labelledby': 'acct-channel', id: 'acct-channel-panel' },
+      h('h2', { id: 'acct-channel' }, 'Channel'),
+      h('p', {}, 'What others see on ', h('a', { href: channelHref(auth.user) }, 'your channel'), '.'));
+    var holder = h('div', {}, loadingLine('Loading your channel…'));
+    box.appendChild(holder);
+    sec.appendChild(box);
+
+    // flash: {kind, text} to say in that image form once the channel is read again.
+    function load(flash) {
+      api(API + '/channels/' + encodeURIComponent(auth.user.username)).then(function (ch) {
+        if (!c.alive) return;
+        clear(holder);
+        holder.appendChild(bioForm(ch));
+        ['avatar', 'banner'].forEach(function (kind) {
+          var f = imageForm(c, kind, ch, load);
+          holder.appendChild(f);
+          if (flash && flash.kind === kind) setFormMessage(f, flash.text, true);
+        });
+      }).catch(function (err) {
+        if (!c.alive) return;
+        clear(holder).appendChild(errorBox(err.message, function () { load(); }));
+      });
+    }
+    load();
+  }
+
+  function bioForm(ch) {
+    var bf = field({ label: 'Bio', name: 'bio', type: 'textarea', value: ch.bio || '', hint: 'A few words about you or your channel; up to 1000 characters.', attrs: { maxlength: '1000', rows: '3' } });
+    var form = h('form', { class: 'form', novalidate: true }, formMessage(), bf.el,
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'button' }, 'Save bio')));
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (!validateForm(form)) return;
+      setBusy(form, true, 'Saving…');
+      api(API + '/users/me', { method: 'PATCH', body: { bio: bf.input.value.trim() } }).then(function (nu) {
+        if (nu && nu.id) auth.user = Object.assign({}, auth.user, nu);
+        setBusy(form, false);
+        setFormMessage(form, 'Bio saved.', true);
+      }).catch(function (err) { setBusy(form, false); showApiError(form, err); });
+    });
+    return form;
+  }
+
+  function imageForm(c, kind, ch, reload) {
+    var isAvatar = kind === 'avatar';
+    var has = isAvatar ? !!ch.avatarUrl : !!ch.bannerUrl;
+    var id = uid('f-' + kind);
+    var preview = isAvatar ? h('div', { class: 'img-preview avatar-preview' }, avatar(ch, 'lg')) :
+      h('div', { class: 'img-preview channel-banner' + (has ? '' : ' empty') }, has ? h('img', { src: ch.bannerUrl, alt: '' }) : null);
+    var input = h('input', { type: 'file', id: id, name: kind, accept: 'image/jpeg,image/png,image/webp', class: 'file-input', 'aria-describedby': id + '-hint ' + id + '-error' });
+    var remove = h('button', { type: 'button', class: 'button secondary danger-text', hidden: !has }, isAvatar ? 'Remove avatar' : 'Remove banner');
+    var form = h('form', { class: 'form image-form', novalidate: true, dataset: { kind: kind } },
+      formMessage(),
+      h('div', { class: 'field', dataset: { field: kind } },
+        h('label', { for: id }, isAvatar ? 'Avatar' : 'Banner'),
+        preview,
+        input,
+        h('p', { class: 'hint', id: id + '-hint' }, isAvatar ? 'A JPEG, PNG or WebP picture up to 5 MB; it is cut to a square.' :
+          'A JPEG, PNG or WebP picture up to 5 MB; it is cut to 2048×512 (4:1).'),
+        h('p', { class: 'field-error', id: id + '-error', hidden: true })),
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'button' }, isAvatar ? 'Upload avatar' : 'Upload banner'), remove));
+    var word = isAvatar ? 'Avatar' : 'Banner';
+
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var file = input.files && input.files[0];
+      var ext = file ? (file.name.split('.').pop() || '').toLowerCase() : '';
+      var type = file ? (file.type || IMAGE_TYPES[ext] || '') : '';
+      if (!validateForm(form, function () {
+        if (!file) return [[kind, 'Choose a picture first.']];
+        if (['image/jpeg', 'image/png', 'image/webp'].indexOf(type) < 0) return [[kind, 'Choose a JPEG, PNG or WebP picture.']];
+        if (file.size > 5 * 1000 * 1000) return [[kind, 'This picture is ' + fmtBytes(file.size) + '; the limit is 5 MB.']];
+        return [];
+      })) return;
+      setBusy(form, true, 'Uploading…');
+      api(API + '/users/me/' + kind, { method: 'PUT', raw: file, contentType: type }).then(function () {
+        if (!c.alive) return;
+        reload({ kind: kind, text: word + ' saved.' });
+      }).catch(function (err) { setBusy(form, false); showApiError(form, err); });
+    });
+    remove.addEventListener('click', function () {
+      remove.disabled = true;
+      api(API + '/users/me/' + kind, { method: 'DELETE' }).then(function () {
+        if (!c.alive) return;
+        reload({ kind: kind, text: word + ' removed.' });
+      }).catch(function (err) { remove.disabled = false; setFormMessage(form, err.message); });
+    });
+    return form;
   }
 
   // ---------------------------------------------------------------------------------------

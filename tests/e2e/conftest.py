@@ -680,7 +680,16 @@ VIDEO_KEYS = {
     "height",
     "renditions",
     "failureReason",
+    "viewCount",
+    "likeCount",
+    "dislikeCount",
+    "commentCount",
+    "commentsEnabled",
 }
+# On some answers only (videos_get, videos_list, ratings_likes): the owner's card, the
+# caller's rating.
+VIDEO_OPTIONAL_KEYS = {"owner", "myRating"}
+CARD_KEYS = {"id", "username", "displayName", "avatarUrl", "avatarSmallUrl"}
 TIME_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"
 MEDIA_LINK_RE = r"/media/([A-Za-z0-9_-]+)\.(\d+)\.([A-Za-z0-9_-]{43})/([0-9a-f]{24})/(.+)"
 
@@ -869,7 +878,12 @@ def upload(api, token, parts, *, boundary=None, content_type=None, stream=False,
 
 def assert_video(doc, **expect):
     """Asserts doc is a Video (exactly the documented members) with these values."""
-    assert isinstance(doc, dict) and set(doc) == VIDEO_KEYS, f"video object: {doc!r}"
+    assert isinstance(doc, dict) and set(doc) - VIDEO_OPTIONAL_KEYS == VIDEO_KEYS, f"video object: {doc!r}"
+    if "owner" in doc:
+        assert isinstance(doc["owner"], dict) and set(doc["owner"]) == CARD_KEYS, doc
+        assert doc["owner"]["id"] == doc["ownerId"], doc
+    if "myRating" in doc:
+        assert doc["myRating"] in ("like", "dislike", None), doc
     assert re.fullmatch(r"[0-9a-f]{24}", doc["id"]), doc
     assert re.fullmatch(r"[0-9a-f]{24}", doc["ownerId"]), doc
     assert re.fullmatch(TIME_RE, doc["createdAt"]), doc

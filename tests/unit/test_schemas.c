@@ -95,6 +95,15 @@ static const struct query queries[] = {
     {"comments", "db_comments_drop_target", {"targetId"}, {NULL}, 0},
     {"comments", "db_comments_drop_user", {"authorId"}, {NULL}, 0},
     {"posts", "db_posts_list_author", {"authorId"}, {"createdAt", "_id"}, 0},
+    /* ratings (common/db_ratings.c, ctl/recount.c) */
+    {"ratings",
+     "db_ratings_set/clear/get_many (a user's rating)",
+     {"userId", "targetId"},
+     {NULL},
+     1},
+    {"ratings", "db_ratings_drop_user", {"userId"}, {NULL}, 0},
+    {"ratings", "db_ratings_drop_target, recount (targetId $in)", {"targetId"}, {NULL}, 0},
+    {"ratings", "db_ratings_list_likes", {"userId", "kind", "value"}, {"at", "_id"}, 0},
 };
 
 static struct json_object *
