@@ -24,8 +24,11 @@ walks the spec and, for every operation:
 
 Values the schemas cannot make up come from fixtures: fresh users and their tokens, videos,
 cursors, media links, resumable uploads and the bytes sent to them (a binary body: the
-module's clip, whole or its first bytes, with `Upload-Checksum` made from them); usernames
-and emails carry a uuid, as the fixtures' do, so that runs do not collide. What the tus
+module's clip, whole or its first bytes, with `Upload-Checksum` made from them), and for the
+community (issue 19) channels, comments and replies, posts, playlists and their items, the
+subscriptions, likes and items that make a second page (for a cursor), and images (PNGs
+ffmpeg makes at test time); usernames and emails carry a uuid, as the fixtures' do, so that
+runs do not collide. What the tus
 headers and the bytes mean together (an offset, a length, a checksum, bytes that are no
 video) no single schema says: those refusals are made by hand (`upload_variants`). What
 cannot be tested black-box is left out where it would go, with the reason.
@@ -1352,7 +1355,11 @@ def invalid_calls(base, setup, gen):
     multipart part is text or a file, so uploads have no wrong types to send. Resumable
     uploads: 423 upload_locked (a PATCH held open meanwhile), 410 upload_expired
     (STREMORA_UPLOAD_EXPIRY, a day on the test stack), a complete upload's 409 and the
-    completion of a crashed last PATCH by HEAD (test_tus); 507 storage_full (test_faults)."""
+    completion of a crashed last PATCH by HEAD (test_tus); 507 storage_full (test_faults).
+    The community: 403 comments_disabled (test_comments), 409 already_in_playlist and
+    playlist_full and Watch later's 403 (test_playlists), an image body cut short (400
+    upload_incomplete: requests always sends what its Content-Length says; test_images).
+    422 cannot_subscribe_to_self is made: the channel itself is the `other_token`."""
     op_id = base.op_id
     method, tmpl, op, params = operations()[op_id]
     mt, schema, _ = request_body(op)
