@@ -853,12 +853,13 @@ def _community_setup(op_id, env, u, mode):
         return Setup(token=me["access"])
     if op_id == "channels_get":
         return Setup(path={"username": u["username"]}, token=opt)
+    # A cursor belongs to its sort: each mode pages one (`min` the default).
+    sort = {} if mode == "min" else {"sort": "popular" if mode == "typical" else "oldest"}
     if op_id == "channels_videos":
         for _ in range(2):
             env.make_video(u)
-        cursor = env.cursor(f"{CHANNELS}/{u['username']}/videos", opt, sort="oldest")
-        return Setup(path={"username": u["username"]}, token=opt,
-                     query={"sort": "oldest", "cursor": cursor})
+        cursor = env.cursor(f"{CHANNELS}/{u['username']}/videos", opt, **sort)
+        return Setup(path={"username": u["username"]}, token=opt, query={**sort, "cursor": cursor})
     if op_id in ("channels_subscribe", "channels_unsubscribe"):
         # Made by the channel itself, the request is refused (cannot_subscribe_to_self).
         ch = env.channel_user()
@@ -956,8 +957,9 @@ def _community_setup(op_id, env, u, mode):
     if op_id in ("comments_video_list", "comments_post_list"):
         for _ in range(2):
             env.comment(other, target)
+        sort = {} if mode == "min" else {"sort": "top"}
         return Setup(path={"id": tid}, token=opt, query={
-            "sort": "newest", "cursor": env.cursor(f"/api/v1/{target}/comments", opt, sort="newest")})
+            **sort, "cursor": env.cursor(f"/api/v1/{target}/comments", opt, **sort)})
     top = env.comment(u, target)
     if op_id == "comments_replies":
         for _ in range(2):
