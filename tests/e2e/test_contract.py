@@ -1163,6 +1163,33 @@ def check_success(call, resp):
     if mt == "application/json":
         bad = problems(content[match[0]]["schema"], resp.json())
         assert not bad, f"{call.op_id}: the answer breaks its schema: {bad[:5]}: {describe(resp)}"
+        bad = caller_view_missing(content[match[0]]["schema"], resp.json())
+        assert not bad, f"{call.op_id}: a video without the caller's view: {bad[:5]}: {describe(resp)}"
+
+
+# What the Video schema's description promises on every API answer (webhook events, which
+# no caller reads, leave them out, so the schema cannot require them).
+CALLER_VIEW = ("owner", "myRating")
+
+
+def caller_view_missing(schema, value, at="$"):
+    """Where a Video in value (found through schema's $refs, members, items and
+    alternatives) lacks a member of CALLER_VIEW."""
+    if isinstance(schema, dict) and schema.get("$ref") == "#/components/schemas/Video":
+        return [f"{at}: no {m}" for m in CALLER_VIEW if isinstance(value, dict) and m not in value]
+    s = deref(schema)
+    out = []
+    for key in ("allOf", "oneOf", "anyOf"):
+        for sub in s.get(key, []):
+            out += caller_view_missing(sub, value, at)
+    if isinstance(value, dict):
+        for name, sub in s.get("properties", {}).items():
+            if name in value:
+                out += caller_view_missing(sub, value[name], f"{at}.{name}")
+    if isinstance(value, list) and "items" in s:
+        for i, v in enumerate(value):
+            out += caller_view_missing(s["items"], v, f"{at}[{i}]")
+    return sorted(set(out))
 
 
 def check_refused(call, resp, member=None):
