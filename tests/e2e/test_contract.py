@@ -1165,11 +1165,33 @@ def check_success(call, resp):
         assert not bad, f"{call.op_id}: the answer breaks its schema: {bad[:5]}: {describe(resp)}"
         bad = caller_view_missing(content[match[0]]["schema"], resp.json())
         assert not bad, f"{call.op_id}: a video without the caller's view: {bad[:5]}: {describe(resp)}"
+        bad = caller_view_wrong(resp.json(), signed_in=call.token is not None)
+        assert not bad, f"{call.op_id}: the caller's view is not theirs: {bad[:5]}: {describe(resp)}"
 
 
 # What the Video schema's description promises on every API answer (webhook events, which
 # no caller reads, leave them out, so the schema cannot require them).
 CALLER_VIEW = ("owner", "myRating")
+
+
+def caller_view_wrong(value, signed_in, at="$"):
+    """Where value's members about the caller (`myRating`, `myLike`, `isSubscribed`) break
+    what the schemas' descriptions say: `null` for an anonymous caller; for a signed-in one
+    `myLike` and `isSubscribed` are booleans (`myRating` is `null` when they have none)."""
+    out = []
+    if isinstance(value, dict):
+        for name, v in value.items():
+            if name in ("myRating", "myLike", "isSubscribed"):
+                if not signed_in and v is not None:
+                    out.append(f"{at}.{name} is {v!r} for an anonymous caller")
+                elif signed_in and name != "myRating" and not isinstance(v, bool):
+                    out.append(f"{at}.{name} is {v!r} for a signed-in caller")
+            else:
+                out += caller_view_wrong(v, signed_in, f"{at}.{name}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += caller_view_wrong(v, signed_in, f"{at}[{i}]")
+    return out
 
 
 def caller_view_missing(schema, value, at="$"):
