@@ -1762,6 +1762,24 @@ def test_contract_invalid_requests_get_documented_problems(env, op_id):
     assert not failures, f"{len(failures)} of {len(variants)} variants:\n" + "\n".join(failures)
 
 
+@pytest.mark.parametrize("op_id", sorted(o for o, (m, t, _, _) in operations().items()
+                                          if m == "GET" and o != "media_get"))
+def test_contract_head_answers_as_get(env, op_id):
+    """`HEAD` is answered wherever `GET` is (the introduction): the same status, media type
+    and documented headers, and no body. (media_get's HEAD is nginx's: test_media.)"""
+    gen = Gen(random.Random(f"{SEED}:{op_id}:head"), "typical")
+    env.gen = gen
+    call = build(op_id, setup_for(op_id, env, "typical"), gen)
+    got = env.send(call)
+    check_success(call, got)
+    _, target = call.target()
+    head = env.api.request("HEAD", target, token=call.token, headers=call.headers)
+    assert head.status_code == got.status_code and head.content == b"", describe(head)
+    assert media_type(head) == media_type(got), describe(head)
+    doc = deref(operations()[op_id][2]["responses"][str(got.status_code)])
+    check_headers(call, head, doc)
+
+
 def test_contract_every_problem_code_is_in_the_spec():
     """The Problem code enum is exactly what the application and nginx can answer."""
     enum = set(openapi_spec()["components"]["schemas"]["Problem"]["properties"]["code"]["enum"])
