@@ -126,9 +126,11 @@ int h_playlists_list_channel(struct request *r);
 int h_playlists_list_mine(struct request *r);
 
 /* drop.c: what hangs on a deleted post or user (comments, ratings, subscriptions,
- * playlists) goes in a job of kind drop, queued before the document itself is deleted. what:
- * "post" or "user". */
-enum db_status drop_enqueue(struct request *r, const char *what, const bson_oid_t *id);
+ * playlists, a user's videos and images) goes in a job of kind drop, queued before the
+ * document itself is deleted. what: "post" or "user"; a user's avatar and banner names (or
+ * NULL) ride along, since the job runs once the document naming them is gone. */
+enum db_status drop_enqueue(struct request *r, const char *what, const bson_oid_t *id,
+                            const char *avatar, const char *banner);
 
 /* media.c */
 int h_media_auth(struct request *r);

@@ -266,7 +266,7 @@ h_posts_delete(struct request *r)
     }
     /* The drop job first: it acts once the post is gone, so a delete that fails below
      * costs nothing, and a crash after the delete leaves the job to finish. */
-    if ((st = drop_enqueue(r, "post", &p.id)) != DB_OK) {
+    if ((st = drop_enqueue(r, "post", &p.id, NULL, NULL)) != DB_OK) {
         return respond_db_problem(r, st);
     }
     st = db_posts_delete(r->arena, r->app->db, &p.id);
