@@ -266,7 +266,10 @@ h_channels_subscribe(struct request *r)
     if (!subscription_target(r, &u, &me, &rc)) {
         return rc;
     }
-    if ((st = db_subscriptions_add(r->arena, r->app->db, &me, &u.id, &created)) != DB_OK) {
+    if ((st = db_subscriptions_add(r->arena, r->app->db, &me, &u.id, &created)) == DB_NOT_FOUND) {
+        return respond_problem(r, PROB_CHANNEL_NOT_FOUND, NULL); /* deleted meanwhile */
+    }
+    if (st != DB_OK) {
         return respond_db_problem(r, st);
     }
     if (created) {
