@@ -47,12 +47,6 @@ struct target {
     bool comments_enabled;
 };
 
-static bool
-is_admin(const struct principal *who)
-{
-    return who->authenticated && strcmp(who->role, "admin") == 0;
-}
-
 /* The signed-in caller is user (hex id). */
 static bool
 is_user(const struct principal *who, const bson_oid_t *user)
@@ -561,7 +555,7 @@ h_comments_delete(struct request *r)
         return rc;
     }
     if (!(c.has_author && is_user(&r->user, &c.author)) && !is_user(&r->user, &t.owner) &&
-        !is_admin(&r->user)) {
+        !principal_is_admin(&r->user)) {
         return respond_problem(
             r, PROB_FORBIDDEN,
             t.kind == COMMENT_VIDEO

@@ -43,6 +43,8 @@ int h_videos_update(struct request *r);
 int h_videos_delete(struct request *r);
 int h_videos_playback(struct request *r);
 struct video;
+/* True if the caller is signed in with role admin. */
+bool principal_is_admin(const struct principal *who);
 /* True if the caller may see v (public and unlisted: anyone; private: owner or admin). */
 bool video_visible_to(const struct video *v, const struct principal *who);
 /* True if the caller may change v (owner or admin). */

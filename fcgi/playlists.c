@@ -48,12 +48,6 @@
 #include "videos.h"
 
 static bool
-is_admin(const struct principal *who)
-{
-    return who->authenticated && strcmp(who->role, "admin") == 0;
-}
-
-static bool
 is_owner(const struct playlist *p, const struct principal *who)
 {
     return who->authenticated && strcmp(who->id, p->owner_hex) == 0;
@@ -62,7 +56,7 @@ is_owner(const struct playlist *p, const struct principal *who)
 static bool
 playlist_visible_to(const struct playlist *p, const struct principal *who)
 {
-    return strcmp(p->visibility, "private") != 0 || is_owner(p, who) || is_admin(who);
+    return strcmp(p->visibility, "private") != 0 || is_owner(p, who) || principal_is_admin(who);
 }
 
 static struct json_object *

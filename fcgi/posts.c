@@ -31,18 +31,12 @@
 #include "people.h"
 
 static bool
-is_admin(const struct principal *who)
-{
-    return who->authenticated && strcmp(who->role, "admin") == 0;
-}
-
-static bool
 may_change(const struct principal *who, const struct post *p)
 {
     char hex[25];
 
     bson_oid_to_string(&p->author, hex);
-    return who->authenticated && (strcmp(who->id, hex) == 0 || is_admin(who));
+    return who->authenticated && (strcmp(who->id, hex) == 0 || principal_is_admin(who));
 }
 
 static struct json_object *
