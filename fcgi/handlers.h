@@ -83,6 +83,9 @@ int h_channels_subscribe(struct request *r);
 int h_channels_unsubscribe(struct request *r);
 int h_channels_subscriptions(struct request *r);
 int h_channels_feed(struct request *r);
+/* Loads the channel (its user) named by the path's {username}. Returns true, or false after
+ * answering (404 channel_not_found for a malformed or unknown name, 503). */
+bool channel_load(struct request *r, struct user *u, int *rc);
 
 /* images.c: avatars and banners */
 int h_images_avatar_put(struct request *r);
