@@ -70,15 +70,19 @@ db_comments_get(struct arena *a, struct db *db, const bson_oid_t *id, struct com
     return st;
 }
 
-/* $inc field of coll's document id by delta; *matched says whether there was one. */
+/* $inc field of coll's document id by delta (only while it is not deleted, if live); *matched
+ * says whether there was one. */
 static enum db_status
-bump(struct arena *a, struct db *db, const char *coll, const bson_oid_t *id, const char *field,
-     int64_t delta, int64_t *matched)
+bump_if(struct arena *a, struct db *db, const char *coll, const bson_oid_t *id, bool live,
+        const char *field, int64_t delta, int64_t *matched)
 {
     bson_t f = BSON_INITIALIZER, u = BSON_INITIALIZER, inc;
     enum db_status st;
 
     BSON_APPEND_OID(&f, "_id", id);
+    if (live) {
+        BSON_APPEND_BOOL(&f, "deleted", false);
+    }
     BSON_APPEND_DOCUMENT_BEGIN(&u, "$inc", &inc);
     BSON_APPEND_INT64(&inc, field, delta);
     bson_append_document_end(&u, &inc);
@@ -86,6 +90,13 @@ bump(struct arena *a, struct db *db, const char *coll, const bson_oid_t *id, con
     bson_destroy(&f);
     bson_destroy(&u);
     return st;
+}
+
+static enum db_status
+bump(struct arena *a, struct db *db, const char *coll, const bson_oid_t *id, const char *field,
+     int64_t delta, int64_t *matched)
+{
+    return bump_if(a, db, coll, id, false, field, delta, matched);
 }
 
 /* Deletes comment id when filter's extra conditions hold (deleted, replyCount 0); *gone
@@ -170,10 +181,11 @@ db_comments_add(struct arena *a, struct db *db, struct comment *c)
     if (st != DB_OK) {
         return st;
     }
-    /* The reply first, then its count: a parent removed in between (it had no replies
-     * when it went) matches nothing, and the reply is taken back. */
+    /* The reply first, then its count: a parent removed or deleted in between matches
+     * nothing, and the reply is taken back. */
     if (c->reply) {
-        if ((st = bump(a, db, "comments", &c->parent, "replyCount", 1, &matched)) != DB_OK) {
+        if ((st = bump_if(a, db, "comments", &c->parent, true, "replyCount", 1, &matched)) !=
+            DB_OK) {
             return st;
         }
         if (matched == 0) {

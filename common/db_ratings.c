@@ -10,7 +10,7 @@
 
 #include "arena.h"
 
-#define SET_ROUNDS 4 /* a racing clear can take the rating away between our two writes */
+#define SET_ROUNDS 16 /* racing writes: each round sees one of them land, so this is plenty */
 
 const char *
 rating_kind_name(enum rating_kind k)
@@ -45,11 +45,13 @@ counter_of(enum rating_value v)
     return v == RATING_LIKE ? "likeCount" : "dislikeCount";
 }
 
-/* Adds up (+1 or -1 each; RATING_NONE: none) to the target's counters. */
+/* Adds up (+1 or -1 each; RATING_NONE: none) to the target's counters. DB_NOT_FOUND when the
+ * target is gone. */
 static enum db_status
 count(struct arena *a, struct db *db, enum rating_kind kind, const bson_oid_t *target,
       enum rating_value up, enum rating_value down)
 {
+    int64_t matched = 0;
     bson_t f = BSON_INITIALIZER, u = BSON_INITIALIZER, inc;
     enum db_status st;
 
@@ -65,10 +67,34 @@ count(struct arena *a, struct db *db, enum rating_kind kind, const bson_oid_t *t
         BSON_APPEND_INT64(&inc, counter_of(down), -1);
     }
     bson_append_document_end(&u, &inc);
-    st = db_write(a, db, rating_kind_collection(kind), DB_UPDATE_ONE, &f, &u, NULL);
+    st = db_write(a, db, rating_kind_collection(kind), DB_UPDATE_ONE, &f, &u, &matched);
     bson_destroy(&f);
     bson_destroy(&u);
-    return st;
+    return st == DB_OK && matched == 0 ? DB_NOT_FOUND : st;
+}
+
+/* count, for a rating already there: a target that is gone has no counters to keep. */
+static enum db_status
+count_any(struct arena *a, struct db *db, enum rating_kind kind, const bson_oid_t *target,
+          enum rating_value up, enum rating_value down)
+{
+    enum db_status st = count(a, db, kind, target, up, down);
+
+    return st == DB_NOT_FOUND ? DB_OK : st;
+}
+
+/* The target went while we rated it (its drop may have run already): the rating the insert
+ * made goes too, so that nothing is left that no drop will see. */
+static enum db_status
+take_back(struct arena *a, struct db *db, const bson_oid_t *id)
+{
+    bson_t f = BSON_INITIALIZER;
+    enum db_status st;
+
+    BSON_APPEND_OID(&f, "_id", id);
+    st = db_write(a, db, "ratings", DB_DELETE_ONE, &f, NULL, NULL);
+    bson_destroy(&f);
+    return st == DB_OK ? DB_NOT_FOUND : st;
 }
 
 static void
@@ -139,7 +165,8 @@ db_ratings_set(struct arena *a, struct db *db, const bson_oid_t *user, enum rati
         st = db_insert(a, db, "ratings", &doc);
         bson_destroy(&doc);
         if (st == DB_OK) {
-            return count(a, db, kind, target, value, RATING_NONE);
+            st = count(a, db, kind, target, value, RATING_NONE);
+            return st == DB_NOT_FOUND ? take_back(a, db, &id) : st;
         }
         if (st != DB_DUPLICATE) {
             return st;
@@ -160,7 +187,7 @@ db_ratings_set(struct arena *a, struct db *db, const bson_oid_t *user, enum rati
         }
         if (matched == 1) {
             *before = now;
-            return count(a, db, kind, target, value, now);
+            return count_any(a, db, kind, target, value, now);
         }
         /* Changed or cleared by someone else meanwhile: look again. */
     }
@@ -189,7 +216,7 @@ db_ratings_clear(struct arena *a, struct db *db, const bson_oid_t *user, enum ra
         }
         if (gone == 1) {
             *before = values[i];
-            return count(a, db, kind, target, RATING_NONE, values[i]);
+            return count_any(a, db, kind, target, RATING_NONE, values[i]);
         }
     }
     return DB_OK;
@@ -352,10 +379,12 @@ enum db_status
 db_ratings_drop_user(struct arena *a, struct db *db, const bson_oid_t *user)
 {
     enum { PAGE = 200 };
-    struct owned_page p = {a, NULL, 0, PAGE};
+    struct arena *pa = arena_new(1u << 20); /* one page and its writes, emptied every page */
+    struct owned_page p = {pa, NULL, 0, PAGE};
     enum db_status st;
 
-    if ((p.items = arena_calloc(a, PAGE, sizeof(*p.items))) == NULL) {
+    (void)a;
+    if (pa == NULL) {
         return DB_ERROR;
     }
     /* A page at a time, each read anew: the ones taken away are gone from the next read. */
@@ -363,10 +392,15 @@ db_ratings_drop_user(struct arena *a, struct db *db, const bson_oid_t *user)
         bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER;
         size_t i;
 
+        arena_reset(pa);
+        if ((p.items = arena_calloc(pa, PAGE, sizeof(*p.items))) == NULL) {
+            st = DB_ERROR;
+            break;
+        }
         p.n = 0;
         BSON_APPEND_OID(&f, "userId", user);
         BSON_APPEND_INT64(&opts, "limit", PAGE);
-        st = db_find_each(a, db, "ratings", &f, &opts, owned_one, &p);
+        st = db_find_each(pa, db, "ratings", &f, &opts, owned_one, &p);
         bson_destroy(&f);
         bson_destroy(&opts);
         for (i = 0; st == DB_OK && i < p.n; i++) {
@@ -374,13 +408,14 @@ db_ratings_drop_user(struct arena *a, struct db *db, const bson_oid_t *user)
             int64_t gone = 0;
 
             BSON_APPEND_OID(&d, "_id", &p.items[i].id);
-            st = db_write(a, db, "ratings", DB_DELETE_ONE, &d, NULL, &gone);
+            st = db_write(pa, db, "ratings", DB_DELETE_ONE, &d, NULL, &gone);
             bson_destroy(&d);
             if (st == DB_OK && gone == 1) {
-                st = count(a, db, p.items[i].kind, &p.items[i].target, RATING_NONE,
-                           p.items[i].value);
+                st = count_any(pa, db, p.items[i].kind, &p.items[i].target, RATING_NONE,
+                               p.items[i].value);
             }
         }
     } while (st == DB_OK && p.n == PAGE);
+    arena_free(pa);
     return st;
 }

@@ -13,21 +13,22 @@
 
 #define DROP_PAGE 200 /* a gone user's subscriptions read at a time */
 
-/* Adds by (+1 or -1) to channel's subscriberCount. */
+/* Adds by (+1 or -1) to channel's subscriberCount; DB_NOT_FOUND when its user is gone. */
 static enum db_status
 count(struct arena *a, struct db *db, const bson_oid_t *channel, int64_t by)
 {
     bson_t f = BSON_INITIALIZER, u = BSON_INITIALIZER, inc;
+    int64_t matched = 0;
     enum db_status st;
 
     BSON_APPEND_OID(&f, "_id", channel);
     BSON_APPEND_DOCUMENT_BEGIN(&u, "$inc", &inc);
     BSON_APPEND_INT64(&inc, "subscriberCount", by);
     bson_append_document_end(&u, &inc);
-    st = db_write(a, db, "users", DB_UPDATE_ONE, &f, &u, NULL);
+    st = db_write(a, db, "users", DB_UPDATE_ONE, &f, &u, &matched);
     bson_destroy(&f);
     bson_destroy(&u);
-    return st;
+    return st == DB_OK && matched == 0 ? DB_NOT_FOUND : st;
 }
 
 static void
@@ -59,7 +60,18 @@ db_subscriptions_add(struct arena *a, struct db *db, const bson_oid_t *subscribe
         return st;
     }
     *created = true;
-    return count(a, db, channel, 1);
+    if ((st = count(a, db, channel, 1)) == DB_NOT_FOUND) {
+        /* The channel's user went meanwhile (its drop may have run already): take it back,
+         * so that nothing is left that no drop will see. */
+        bson_t f = BSON_INITIALIZER;
+
+        *created = false;
+        BSON_APPEND_OID(&f, "_id", &id);
+        st = db_write(a, db, "subscriptions", DB_DELETE_ONE, &f, NULL, NULL);
+        bson_destroy(&f);
+        return st == DB_OK ? DB_NOT_FOUND : st;
+    }
+    return st;
 }
 
 enum db_status
@@ -78,7 +90,8 @@ db_subscriptions_remove(struct arena *a, struct db *db, const bson_oid_t *subscr
         return st;
     }
     *removed = true;
-    return count(a, db, channel, -1);
+    st = count(a, db, channel, -1);
+    return st == DB_NOT_FOUND ? DB_OK : st; /* the channel went: no count to keep */
 }
 
 enum db_status
@@ -207,8 +220,9 @@ db_subscriptions_drop_user(struct arena *a, struct db *db, const bson_oid_t *use
             BSON_APPEND_OID(&d, "_id", &p.items[i].id);
             st = db_write(a, db, "subscriptions", DB_DELETE_ONE, &d, NULL, &gone);
             bson_destroy(&d);
-            if (st == DB_OK && gone == 1) {
-                st = count(a, db, &p.items[i].channel, -1);
+            if (st == DB_OK && gone == 1 &&
+                (st = count(a, db, &p.items[i].channel, -1)) == DB_NOT_FOUND) {
+                st = DB_OK; /* that channel is gone too */
             }
         }
     } while (st == DB_OK && p.n == DROP_PAGE);

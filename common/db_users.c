@@ -93,7 +93,7 @@ db_users_get_many(struct arena *a, struct db *db, const bson_oid_t *ids, size_t 
                   bool *found)
 {
     struct many m = {a, ids, n, out, found};
-    bson_t f = BSON_INITIALIZER, in, arr;
+    bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER, in, arr, proj;
     enum db_status st;
     size_t i;
 
@@ -114,8 +114,19 @@ db_users_get_many(struct arena *a, struct db *db, const bson_oid_t *ids, size_t 
     }
     bson_append_array_end(&in, &arr);
     bson_append_document_end(&f, &in);
-    st = db_find_each(a, db, "users", &f, NULL, many_one, &m);
+    /* Only what others may see of a user: no hash, email or role is read for a card. */
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+    BSON_APPEND_INT32(&proj, "username", 1);
+    BSON_APPEND_INT32(&proj, "displayName", 1);
+    BSON_APPEND_INT32(&proj, "avatar", 1);
+    BSON_APPEND_INT32(&proj, "banner", 1);
+    BSON_APPEND_INT32(&proj, "bio", 1);
+    BSON_APPEND_INT32(&proj, "subscriberCount", 1);
+    BSON_APPEND_INT32(&proj, "createdAt", 1);
+    bson_append_document_end(&opts, &proj);
+    st = db_find_each(a, db, "users", &f, &opts, many_one, &m);
     bson_destroy(&f);
+    bson_destroy(&opts);
     return st;
 }
 

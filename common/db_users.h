@@ -38,8 +38,9 @@ struct user {
 enum db_status db_users_insert(struct arena *a, struct db *db, struct user *u, const char **taken);
 /* Finds by id. DB_NOT_FOUND if none. */
 enum db_status db_users_get(struct arena *a, struct db *db, const bson_oid_t *id, struct user *out);
-/* Finds the users of n ids (n <= 100): out[i] gets ids[i]'s user, found[i] whether there is
- * one (a deleted user has none). */
+/* Finds the users of n ids (n <= 100): out[i] gets ids[i]'s user as others see it (only its
+ * public fields are read: no email, role or hash), found[i] whether there is one (a deleted
+ * user has none). */
 enum db_status db_users_get_many(struct arena *a, struct db *db, const bson_oid_t *ids, size_t n,
                                  struct user *out, bool *found);
 /* Finds by username, or by email when login holds an '@' (compared lowercase). */

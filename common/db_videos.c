@@ -1142,22 +1142,24 @@ db_videos_count_listed(struct arena *a, struct db *db, const bson_oid_t *owner, 
  * The feed reads FEED_CHUNK channels per query, {ownerId: {$in: chunk}, visibility: {$in:
  * ["public"]}, status: {$in: listed}} + keyset, sorted (createdAt, _id) desc, limit + 1, and
  * merges the chunks' pages in C. Why this shape (measured at 100k videos, 10k owners, 200
- * followed, tools/ferretdb/PATCHES.md for the planner):
+ * followed; tools/ferretdb/PATCHES.md for the planner):
  *   - visibility as a one-value $in, not an equality: with {visibility: "public"} the local
- *     planner reads visibility_1_createdAt_-1__id_-1 and checks ownerId per row (0.7 ms a row
- *     with 100 ids in SQL; 1.5 s a page); with no equality it makes one read of
- *     ownerId_1_createdAt_-1__id_-1 per id of the $in, each an index range in order, and
- *     SQLite merges them in order (MERGE (UNION ALL)) when there are at most 8: hence 8;
- *   - an $in of more than 100 ids is not pushed down at all (a scan of every public video
- *     in order with the check in Go: 210 ms for 200 followed, unbounded when they post little);
+ *     planner reads visibility_1_createdAt_-1__id_-1 in order and checks ownerId per row
+ *     (1.5 s a page); with no equality it reads ownerId_1_createdAt_-1__id_-1 with "ownerId
+ *     IN (chunk)" and SQLite sorts those index entries (not the rows: ~4 ms for the 2000
+ *     entries of 200 channels), then fetches the rows in that order until the page is full;
+ *   - at most 100 per query: the local planner takes an $in of at most 100 values (more is
+ *     not pushed down: a scan of every public video), and MongoDB 7 merges in order
+ *     (SORT_MERGE) at most 200 index bounds (internalQueryMaxScansToExplode), one per id here;
  *   - once a page is full, later chunks only ask for what beats its last item (a range on
  *     createdAt, pushed into each read), so they return few documents to decode.
- * The local server still plans each id's read apart (~1 ms each): a page costs about 1 ms
- * per followed channel there. MongoDB 7 reads the same filter through
- * ownerId_1_createdAt_-1__id_-1 with one index bound per id, merged in order (SORT_MERGE),
- * a few keys each.
+ * Local server, 200 followed at 100k videos: ~14 ms for the first chunk, ~8 for the second
+ * (it was 8 channels a query and ~600 ms a page, the planner then planning each id apart).
+ * MongoDB 7 reads the same filter through ownerId_1_createdAt_-1__id_-1 (or
+ * ownerId_1_visibility_1_...) with one index bound per id, merged in order (SORT_MERGE), a few
+ * keys each.
  */
-#define FEED_CHUNK 8
+#define FEED_CHUNK 100
 
 static int
 feed_before(const void *x, const void *y)
@@ -1215,7 +1217,10 @@ db_videos_feed(struct arena *a, struct db *db, const bson_oid_t *owners, size_t 
                int64_t cursor_at, const bson_oid_t *cursor_id, size_t limit, struct video **out,
                size_t *nout)
 {
-    size_t want = limit + 1, have = 0, i;
+    /* Chunks of equal size (205 ids: 69 + 69 + 67, not 100 + 100 + 5): locally a chunk of 8
+     * ids or fewer is planned one id at a time (~5 ms each; PATCHES.md), more is one range. */
+    size_t want = limit + 1, have = 0, i, chunks = (n + FEED_CHUNK - 1) / FEED_CHUNK;
+    size_t per = chunks == 0 ? 1 : (n + chunks - 1) / chunks;
     struct video *page = arena_calloc(a, 2 * want, sizeof(*page));
     enum db_status st = DB_OK;
 
@@ -1224,14 +1229,14 @@ db_videos_feed(struct arena *a, struct db *db, const bson_oid_t *owners, size_t 
     if (page == NULL) {
         return DB_ERROR;
     }
-    for (i = 0; i < n && st == DB_OK; i += FEED_CHUNK) {
+    for (i = 0; i < n && st == DB_OK; i += per) {
         bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort;
         struct tag_page t = {0};
 
         t.a = a;
         t.found = page + have; /* room for want more after the page so far */
         t.nids = want;
-        feed_filter(&f, owners + i, n - i < FEED_CHUNK ? n - i : FEED_CHUNK, cursor_at, cursor_id,
+        feed_filter(&f, owners + i, n - i < per ? n - i : per, cursor_at, cursor_id,
                     have == want ? &page[want - 1] : NULL);
         BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
         BSON_APPEND_INT32(&sort, "createdAt", -1);

@@ -208,12 +208,64 @@ filter_json(const struct dirent *de)
     return n > 5 && strcmp(de->d_name + n - 5, ".json") == 0;
 }
 
-/* The tag lists' index (video_tags) of a database written before it existed: built once
- * from the videos, and the migration recorded only once it completed (an interrupted
- * build is redone in full at the next migrate); afterwards every write keeps it
- * (common/db_videos.c). */
+/* The tag lists' index (video_tags) of a database written before it existed: built from
+ * the videos; afterwards every write keeps it (common/db_videos.c). */
 static int
-tags_index(struct db *db)
+tags_index(struct db *db, struct arena *a, long *done)
+{
+    return db_videos_tags_rebuild(a, db, done) == DB_OK ? 0 : -1;
+}
+
+/* The community's fields on documents written before them (videos' counters and comment
+ * switch, users' bio and subscriber count): set where absent, so that every keyset on a
+ * counter (the popular sort) sees them. */
+static int
+community_fields(struct db *db, struct arena *a, long *done)
+{
+    static const struct {
+        const char *coll, *field;
+        int kind; /* 0: int64 0, 1: true, 2: "" */
+    } fields[] = {
+        {"videos", "viewCount", 0},       {"videos", "likeCount", 0},
+        {"videos", "dislikeCount", 0},    {"videos", "commentCount", 0},
+        {"videos", "commentsEnabled", 1}, {"users", "bio", 2},
+        {"users", "subscriberCount", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        bson_t f = BSON_INITIALIZER, u = BSON_INITIALIZER, ex, set;
+        int64_t n = 0;
+        enum db_status st;
+
+        BSON_APPEND_DOCUMENT_BEGIN(&f, fields[i].field, &ex);
+        BSON_APPEND_BOOL(&ex, "$exists", false);
+        bson_append_document_end(&f, &ex);
+        BSON_APPEND_DOCUMENT_BEGIN(&u, "$set", &set);
+        if (fields[i].kind == 0) {
+            BSON_APPEND_INT64(&set, fields[i].field, 0);
+        } else if (fields[i].kind == 1) {
+            BSON_APPEND_BOOL(&set, fields[i].field, true);
+        } else {
+            BSON_APPEND_UTF8(&set, fields[i].field, "");
+        }
+        bson_append_document_end(&u, &set);
+        st = db_write(a, db, fields[i].coll, DB_UPDATE_MANY, &f, &u, &n);
+        bson_destroy(&f);
+        bson_destroy(&u);
+        if (st != DB_OK) {
+            return -1;
+        }
+        *done += (long)n;
+    }
+    return 0;
+}
+
+/* Runs a data migration once: recorded in `migrations` (id) only once it completed, so an
+ * interrupted one is redone in full at the next migrate. */
+static int
+migrate_once(struct db *db, const char *id, int (*run)(struct db *, struct arena *, long *),
+             const char *what)
 {
     mongoc_collection_t *m = mongoc_database_get_collection(db_database(db), "migrations");
     struct arena *a = arena_new(MAX_REQ_ARENA);
@@ -223,23 +275,23 @@ tags_index(struct db *db)
     long made = 0;
     int rc = 0;
 
-    BSON_APPEND_UTF8(&mark, "_id", "video_tags");
+    BSON_APPEND_UTF8(&mark, "_id", id);
     done = mongoc_collection_count_documents(m, &mark, NULL, NULL, NULL, &e);
     if (a == NULL || done < 0) {
         fprintf(stderr, "stremoractl: cannot read migrations: %s\n", e.message);
         rc = 1;
     } else if (done == 0) {
-        if (db_videos_tags_rebuild(a, db, &made) != DB_OK) {
-            fprintf(stderr, "stremoractl: building video_tags failed (run migrate again)\n");
+        if (run(db, a, &made) != 0) {
+            fprintf(stderr, "stremoractl: the %s migration failed (run migrate again)\n", id);
             rc = 1;
         } else {
-            BSON_APPEND_UTF8(&doc, "_id", "video_tags");
+            BSON_APPEND_UTF8(&doc, "_id", id);
             BSON_APPEND_DATE_TIME(&doc, "at", db_now_ms());
             if (!mongoc_collection_insert_one(m, &doc, NULL, NULL, &e) && !db_is_duplicate(&e)) {
-                fprintf(stderr, "stremoractl: recording the video_tags migration: %s\n", e.message);
+                fprintf(stderr, "stremoractl: recording the %s migration: %s\n", id, e.message);
                 rc = 1;
             } else {
-                printf("video_tags: %ld mirrors made from the videos\n", made);
+                printf("%s: %ld %s\n", id, made, what);
             }
         }
     }
@@ -274,7 +326,13 @@ cmd_migrate(struct db *db, const char *dir)
         free(names[i]);
     }
     free(names);
-    return rc == 0 ? tags_index(db) : rc;
+    if (rc == 0) {
+        rc = migrate_once(db, "video_tags", tags_index, "mirrors made from the videos");
+    }
+    if (rc == 0) {
+        rc = migrate_once(db, "community_fields", community_fields, "fields set where absent");
+    }
+    return rc;
 }
 
 static int

@@ -45,10 +45,8 @@ static const char *const sort_names[SORTS] = {
     [VIDEO_SORT_OLDEST] = "oldest",
 };
 
-/* Loads the channel named by {username}. Returns true, or false after answering (404 for
- * a malformed or unknown name, 503). */
-static bool
-load_channel(struct request *r, struct user *u, int *rc)
+bool
+channel_load(struct request *r, struct user *u, int *rc)
 {
     struct str name = req_param(r, "username");
     const char *cname;
@@ -142,7 +140,7 @@ h_channels_get(struct request *r)
     enum db_status st;
     int rc;
 
-    if (!load_channel(r, &u, &rc)) {
+    if (!channel_load(r, &u, &rc)) {
         return rc;
     }
     if ((st = db_videos_count_listed(r->arena, r->app->db, &u.id, &videos)) != DB_OK ||
@@ -205,7 +203,7 @@ h_channels_videos(struct request *r)
     enum db_status st;
     int rc;
 
-    if (!load_channel(r, &u, &rc) || !sort_query(r, &q, &rc) ||
+    if (!channel_load(r, &u, &rc) || !sort_query(r, &q, &rc) ||
         !page_query(r, &q.limit, &q.has_cursor, &key, &q.cursor_id, &rc)) {
         return rc;
     }
@@ -238,7 +236,7 @@ h_channels_videos(struct request *r)
 static bool
 subscription_target(struct request *r, struct user *u, bson_oid_t *me, int *rc)
 {
-    if (!load_channel(r, u, rc)) {
+    if (!channel_load(r, u, rc)) {
         return false;
     }
     if (db_oid_parse(str_from(r->user.id), me) == -1) {
@@ -266,7 +264,10 @@ h_channels_subscribe(struct request *r)
     if (!subscription_target(r, &u, &me, &rc)) {
         return rc;
     }
-    if ((st = db_subscriptions_add(r->arena, r->app->db, &me, &u.id, &created)) != DB_OK) {
+    if ((st = db_subscriptions_add(r->arena, r->app->db, &me, &u.id, &created)) == DB_NOT_FOUND) {
+        return respond_problem(r, PROB_CHANNEL_NOT_FOUND, NULL); /* deleted meanwhile */
+    }
+    if (st != DB_OK) {
         return respond_db_problem(r, st);
     }
     if (created) {

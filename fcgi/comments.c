@@ -47,12 +47,6 @@ struct target {
     bool comments_enabled;
 };
 
-static bool
-is_admin(const struct principal *who)
-{
-    return who->authenticated && strcmp(who->role, "admin") == 0;
-}
-
 /* The signed-in caller is user (hex id). */
 static bool
 is_user(const struct principal *who, const bson_oid_t *user)
@@ -404,6 +398,23 @@ page_query(struct request *r, struct comment_query *q, int *rc)
     return true;
 }
 
+/* A cursor names its sort (key * COMMENT_SORTS + sort), so that one made for another order
+ * is refused rather than silently giving a wrong page. Call once q->sort is known. */
+#define COMMENT_SORTS 3
+
+static bool
+cursor_for_sort(struct request *r, struct comment_query *q, int *rc)
+{
+    if (q->has_cursor) {
+        if (q->cursor_key % COMMENT_SORTS != (int64_t)q->sort) {
+            *rc = respond_problem(r, PROB_INVALID_CURSOR, "The cursor is of another sort");
+            return false;
+        }
+        q->cursor_key /= COMMENT_SORTS;
+    }
+    return true;
+}
+
 /* Answers one page: {items, nextCursor}. */
 static int
 respond_page(struct request *r, const struct comment_query *q, const struct comment *cs, size_t n)
@@ -429,7 +440,9 @@ respond_page(struct request *r, const struct comment_query *q, const struct comm
     js_add_str(o, "nextCursor",
                n > q->limit
                    ? cursor_format(r->arena,
-                                   q->sort == COMMENT_TOP ? last->like_count : last->created_at,
+                                   (q->sort == COMMENT_TOP ? last->like_count : last->created_at) *
+                                           COMMENT_SORTS +
+                                       (int64_t)q->sort,
                                    last->id_hex)
                    : NULL);
     return respond_json(r, 200, js_string(r->arena, o));
@@ -458,7 +471,7 @@ list(struct request *r, enum comment_target kind)
             return respond_problem(r, PROB_INVALID_QUERY, "sort must be newest or top");
         }
     }
-    if (!target_from_path(r, kind, &t, &rc)) {
+    if (!cursor_for_sort(r, &q, &rc) || !target_from_path(r, kind, &t, &rc)) {
         return rc;
     }
     q.kind = kind;
@@ -501,6 +514,9 @@ h_comments_replies(struct request *r)
     q.kind = c.kind;
     q.parent = &c.id;
     q.sort = COMMENT_OLDEST;
+    if (!cursor_for_sort(r, &q, &rc)) {
+        return rc;
+    }
     if ((st = db_comments_list(r->arena, r->app->db, &q, &cs, &n)) != DB_OK) {
         return respond_db_problem(r, st);
     }
@@ -561,7 +577,7 @@ h_comments_delete(struct request *r)
         return rc;
     }
     if (!(c.has_author && is_user(&r->user, &c.author)) && !is_user(&r->user, &t.owner) &&
-        !is_admin(&r->user)) {
+        !principal_is_admin(&r->user)) {
         return respond_problem(
             r, PROB_FORBIDDEN,
             t.kind == COMMENT_VIDEO

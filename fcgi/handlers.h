@@ -43,6 +43,8 @@ int h_videos_update(struct request *r);
 int h_videos_delete(struct request *r);
 int h_videos_playback(struct request *r);
 struct video;
+/* True if the caller is signed in with role admin. */
+bool principal_is_admin(const struct principal *who);
 /* True if the caller may see v (public and unlisted: anyone; private: owner or admin). */
 bool video_visible_to(const struct video *v, const struct principal *who);
 /* True if the caller may change v (owner or admin). */
@@ -81,6 +83,9 @@ int h_channels_subscribe(struct request *r);
 int h_channels_unsubscribe(struct request *r);
 int h_channels_subscriptions(struct request *r);
 int h_channels_feed(struct request *r);
+/* Loads the channel (its user) named by the path's {username}. Returns true, or false after
+ * answering (404 channel_not_found for a malformed or unknown name, 503). */
+bool channel_load(struct request *r, struct user *u, int *rc);
 
 /* images.c: avatars and banners */
 int h_images_avatar_put(struct request *r);
@@ -126,9 +131,11 @@ int h_playlists_list_channel(struct request *r);
 int h_playlists_list_mine(struct request *r);
 
 /* drop.c: what hangs on a deleted post or user (comments, ratings, subscriptions,
- * playlists) goes in a job of kind drop, queued before the document itself is deleted. what:
- * "post" or "user". */
-enum db_status drop_enqueue(struct request *r, const char *what, const bson_oid_t *id);
+ * playlists, a user's videos and images) goes in a job of kind drop, queued before the
+ * document itself is deleted. what: "post" or "user"; a user's avatar and banner names (or
+ * NULL) ride along, since the job runs once the document naming them is gone. */
+enum db_status drop_enqueue(struct request *r, const char *what, const bson_oid_t *id,
+                            const char *avatar, const char *banner);
 
 /* media.c */
 int h_media_auth(struct request *r);

@@ -25,6 +25,7 @@
 #include "bounds.h"
 #include "db.h"
 #include "db_users.h"
+#include "host.h"
 #include "image.h"
 #include "json.h"
 #include "log.h"
@@ -36,6 +37,7 @@
 #define IMAGE_CPU_SECS   20
 #define IMAGE_TIMEOUT_MS 15000 /* each of ffprobe and ffmpeg; a still image takes < 1 s */
 #define IMAGE_SWAP_TRIES 5     /* compare-and-set rounds against racing uploads */
+#define IMAGE_ENCODES    2     /* encodes at once on a host (upload slots; 503 past them) */
 
 /* The child runs while the request waits: its own timeout bounds it, not the watchdog's. */
 static int
@@ -183,10 +185,11 @@ put(struct request *r, enum image_kind kind)
                                 IMAGE_TIMEOUT_MS, kick,          NULL};
     char name[IMAGE_NAME_LEN + 1], *src = NULL;
     enum image_format fmt;
+    enum image_status ir;
     enum db_status st;
     bson_oid_t id;
     struct user u;
-    int rc;
+    int rc, slot;
 
     if (own_user(r, &id, &u, &rc) == -1 || receive(r, &src, &fmt, &rc) == -1) {
         return rc;
@@ -194,7 +197,15 @@ put(struct request *r, enum image_kind kind)
     if (fmt == IMAGE_NONE) {
         return respond_problem(r, PROB_INVALID_IMAGE, "The body is not a JPEG, PNG or WebP image");
     }
-    switch (image_publish(r->arena, &opt, r->app->cfg.media_root, kind, fmt, src, u.id_hex, name)) {
+    /* Encodes take a worker and up to IMAGE_MEM each: a few at a time per host, so that
+     * images sent in parallel never hold the whole pool. */
+    if ((slot = host_upload_claim(r->app->host, IMAGE_ENCODES)) == -1) {
+        respond_header(r, "Retry-After: 2");
+        return respond_problem(r, PROB_TOO_MANY_UPLOADS, "Too many images being encoded");
+    }
+    ir = image_publish(r->arena, &opt, r->app->cfg.media_root, kind, fmt, src, u.id_hex, name);
+    host_upload_release(r->app->host, slot);
+    switch (ir) {
     case IMAGE_OK:
         break;
     case IMAGE_BAD:
@@ -214,7 +225,8 @@ put(struct request *r, enum image_kind kind)
     return respond_json(r, 200, js_string(r->arena, user_json(r->arena, &u)));
 }
 
-static int delete(struct request *r, enum image_kind kind)
+static int
+remove_image(struct request *r, enum image_kind kind)
 {
     enum db_status st;
     bson_oid_t id;
@@ -242,7 +254,7 @@ h_images_avatar_put(struct request *r)
 int
 h_images_avatar_delete(struct request *r)
 {
-    return delete (r, IMAGE_AVATAR);
+    return remove_image(r, IMAGE_AVATAR);
 }
 
 /* PUT /api/v1/users/me/banner */
@@ -256,5 +268,5 @@ h_images_banner_put(struct request *r)
 int
 h_images_banner_delete(struct request *r)
 {
-    return delete (r, IMAGE_BANNER);
+    return remove_image(r, IMAGE_BANNER);
 }

@@ -48,12 +48,6 @@
 #include "videos.h"
 
 static bool
-is_admin(const struct principal *who)
-{
-    return who->authenticated && strcmp(who->role, "admin") == 0;
-}
-
-static bool
 is_owner(const struct playlist *p, const struct principal *who)
 {
     return who->authenticated && strcmp(who->id, p->owner_hex) == 0;
@@ -62,7 +56,7 @@ is_owner(const struct playlist *p, const struct principal *who)
 static bool
 playlist_visible_to(const struct playlist *p, const struct principal *who)
 {
-    return strcmp(p->visibility, "private") != 0 || is_owner(p, who) || is_admin(who);
+    return strcmp(p->visibility, "private") != 0 || is_owner(p, who) || principal_is_admin(who);
 }
 
 static struct json_object *
@@ -783,20 +777,11 @@ respond_mine(struct request *r, const struct user *me)
 int
 h_playlists_list_channel(struct request *r)
 {
-    struct str name = req_param(r, "username");
-    const char *login = str_cstr(r->arena, name);
     struct user u;
-    enum db_status st;
+    int rc;
 
-    /* A login with '@' would be looked up as an email: no channel is named so. */
-    if (login == NULL || memchr(name.p, '@', name.len) != NULL) {
-        return respond_problem(r, PROB_CHANNEL_NOT_FOUND, NULL);
-    }
-    if ((st = db_users_get_by_login(r->arena, r->app->db, login, &u)) == DB_NOT_FOUND) {
-        return respond_problem(r, PROB_CHANNEL_NOT_FOUND, NULL);
-    }
-    if (st != DB_OK) {
-        return respond_db_problem(r, st);
+    if (!channel_load(r, &u, &rc)) {
+        return rc;
     }
     if (r->user.authenticated && strcmp(r->user.id, u.id_hex) == 0) {
         return respond_mine(r, &u);

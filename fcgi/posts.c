@@ -31,18 +31,12 @@
 #include "people.h"
 
 static bool
-is_admin(const struct principal *who)
-{
-    return who->authenticated && strcmp(who->role, "admin") == 0;
-}
-
-static bool
 may_change(const struct principal *who, const struct post *p)
 {
     char hex[25];
 
     bson_oid_to_string(&p->author, hex);
-    return who->authenticated && (strcmp(who->id, hex) == 0 || is_admin(who));
+    return who->authenticated && (strcmp(who->id, hex) == 0 || principal_is_admin(who));
 }
 
 static struct json_object *
@@ -266,7 +260,7 @@ h_posts_delete(struct request *r)
     }
     /* The drop job first: it acts once the post is gone, so a delete that fails below
      * costs nothing, and a crash after the delete leaves the job to finish. */
-    if ((st = drop_enqueue(r, "post", &p.id)) != DB_OK) {
+    if ((st = drop_enqueue(r, "post", &p.id, NULL, NULL)) != DB_OK) {
         return respond_db_problem(r, st);
     }
     st = db_posts_delete(r->arena, r->app->db, &p.id);
@@ -337,30 +331,6 @@ h_posts_like_delete(struct request *r)
     return respond_empty(r, 204);
 }
 
-/* The channel {username}: true, or false after answering 404 channel_not_found. */
-static bool
-channel_from_path(struct request *r, struct user *u, int *rc)
-{
-    struct str name = req_param(r, "username");
-    const char *cname;
-    enum db_status st = DB_NOT_FOUND;
-
-    /* A login with '@' would look up an email: usernames never hold one. */
-    if (name.len >= MIN_USERNAME && name.len <= MAX_USERNAME &&
-        memchr(name.p, '@', name.len) == NULL && (cname = str_cstr(r->arena, name)) != NULL) {
-        st = db_users_get_by_login(r->arena, r->app->db, cname, u);
-    }
-    if (st == DB_NOT_FOUND) {
-        *rc = respond_problem(r, PROB_CHANNEL_NOT_FOUND, NULL);
-        return false;
-    }
-    if (st != DB_OK) {
-        *rc = respond_db_problem(r, st);
-        return false;
-    }
-    return true;
-}
-
 /* GET /api/v1/channels/{username}/posts */
 int
 h_posts_list_channel(struct request *r)
@@ -387,7 +357,7 @@ h_posts_list_channel(struct request *r)
                           db_oid_parse(str_from(hex), &cursor_id) == -1)) {
         return respond_problem(r, PROB_INVALID_CURSOR, NULL);
     }
-    if (!channel_from_path(r, &u, &rc)) {
+    if (!channel_load(r, &u, &rc)) {
         return rc;
     }
     st = db_posts_list_author(r->arena, r->app->db, &u.id, cur.p != NULL, cursor_at, &cursor_id,

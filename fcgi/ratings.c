@@ -150,6 +150,9 @@ h_ratings_video_put(struct request *r)
         return respond_problem_errors(r, PROB_VALIDATION_FAILED, &err, 1);
     }
     st = db_ratings_set(r->arena, r->app->db, &user, RATE_VIDEO, &v.id, value, &before);
+    if (st == DB_NOT_FOUND) { /* deleted meanwhile */
+        return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+    }
     if (st != DB_OK) {
         return respond_db_problem(r, st);
     }

@@ -305,7 +305,7 @@ h_users_delete_me(struct request *r)
     if (own_user(r, &id, &u, &rc) == -1 || check_current_password(r, &u, v[0].s, &rc) == -1) {
         return rc;
     }
-    if ((st = drop_enqueue(r, "user", &id)) != DB_OK ||
+    if ((st = drop_enqueue(r, "user", &id, u.avatar, u.banner)) != DB_OK ||
         (st = db_sessions_revoke_user(r->arena, r->app->db, &id, NULL)) != DB_OK) {
         return respond_db_problem(r, st);
     }

@@ -49,8 +49,8 @@
 
 #define CLEANUP_ATTEMPTS 10 /* a deleted video's files are tried this often */
 
-static bool
-is_admin(const struct principal *who)
+bool
+principal_is_admin(const struct principal *who)
 {
     return who->authenticated && strcmp(who->role, "admin") == 0;
 }
@@ -72,7 +72,7 @@ video_visible_to(const struct video *v, const struct principal *who)
 bool
 video_writable_by(const struct video *v, const struct principal *who)
 {
-    return who->authenticated && (strcmp(who->id, v->owner_hex) == 0 || is_admin(who));
+    return who->authenticated && (strcmp(who->id, v->owner_hex) == 0 || principal_is_admin(who));
 }
 
 /*
@@ -136,7 +136,7 @@ entry_visible(const struct video_entry *e, const struct principal *who)
     if (strcmp(e->visibility, "private") != 0 && !e->failed) {
         return true;
     }
-    return who->authenticated && (strcmp(who->id, e->owner) == 0 || is_admin(who));
+    return who->authenticated && (strcmp(who->id, e->owner) == 0 || principal_is_admin(who));
 }
 
 /*

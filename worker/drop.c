@@ -1,12 +1,15 @@
 /*
  * drop.c - what hangs on a deleted post or user (a job of kind drop, queued by DELETE
- * /api/v1/posts/{id} and DELETE /api/v1/users/me before the document goes, fcgi/drop.c).
+ * /api/v1/posts/{id} and POST /api/v1/users/me/deletion before the document goes,
+ * fcgi/drop.c).
  * Like cleanup.c it acts only once the document is gone: a job that still finds it is
  * retried after a backoff, and if the delete never happens, nothing is removed.
  *   post: its comments (and their likes) and its own likes.
  *   user: their ratings (taken off every counter), subscriptions both ways, comments (a
- *         comment with replies keeps the thread's shape), posts, playlists, images, and each
- *         of their videos as DELETE /api/v1/videos/{id} deletes one (a cleanup job each).
+ *         comment with replies keeps the thread's shape), posts, playlists, images (named in
+ *         the payload: the document that named them is gone), and each of their videos, an
+ *         upload in progress too, as DELETE /api/v1/videos/{id} deletes one (a cleanup job
+ *         each; the upload's last write then finds no video and fails).
  * Every step is idempotent, so a job that stops half-way is simply run again.
  */
 #include <string.h>
@@ -20,6 +23,7 @@
 #include "db_subscriptions.h"
 #include "db_users.h"
 #include "db_videos.h"
+#include "host.h"
 #include "image.h"
 #include "job.h"
 #include "json.h"
@@ -70,12 +74,29 @@ delete_video(struct job_run *r, const struct video *v)
     if (st != DB_OK && st != DB_NOT_FOUND) {
         return st;
     }
+    host_touch(r->w->host, 'v', v->id_hex);         /* cached copies and lists end at once */
     storage_delete_video(r->w->storage, v->id_hex); /* the cleanup job tries again */
     return DB_OK;
 }
 
-/* Deletes every video of user, a page at a time (each read anew: the deleted ones are gone
- * from the next). */
+struct ids {
+    bson_oid_t ids[VIDEOS_PER_READ];
+    size_t n;
+};
+
+static int
+id_one(void *ctx, const bson_t *doc)
+{
+    struct ids *p = ctx;
+
+    if (db_get_oid(doc, "_id", &p->ids[p->n]) == 0) {
+        p->n++;
+    }
+    return p->n == VIDEOS_PER_READ;
+}
+
+/* Deletes every video of user, whatever its status, a page at a time (each read anew: the
+ * deleted ones are gone from the next). */
 static enum db_status
 delete_videos(struct job_run *r, const bson_oid_t *user)
 {
@@ -83,18 +104,29 @@ delete_videos(struct job_run *r, const bson_oid_t *user)
     enum db_status st;
 
     for (;;) {
-        struct video_query q = {.viewer = user, .owner = user, .limit = VIDEOS_PER_READ};
-        struct video *vs;
-        size_t n = 0, i;
+        bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
+        struct ids page = {.n = 0};
+        size_t i;
 
-        if ((st = db_videos_list(r->a, r->w->db, &q, &vs, &n)) != DB_OK) {
+        BSON_APPEND_OID(&f, "ownerId", user);
+        BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+        BSON_APPEND_INT32(&proj, "_id", 1);
+        bson_append_document_end(&opts, &proj);
+        BSON_APPEND_INT64(&opts, "limit", VIDEOS_PER_READ);
+        st = db_find_each(r->a, r->w->db, "videos", &f, &opts, id_one, &page);
+        bson_destroy(&f);
+        bson_destroy(&opts);
+        if (st != DB_OK || page.n == 0) {
             return st;
         }
-        if (n == 0) {
-            return DB_OK;
-        }
-        for (i = 0; i < n; i++) {
-            if ((st = delete_video(r, &vs[i])) != DB_OK) {
+        for (i = 0; i < page.n; i++) {
+            struct video v;
+
+            st = db_videos_get(r->a, r->w->db, &page.ids[i], &v);
+            if (st == DB_OK) {
+                st = delete_video(r, &v);
+            }
+            if (st != DB_OK && st != DB_NOT_FOUND) {
                 return st;
             }
             if (!job_run_heartbeat_due(r, &beat)) {
@@ -141,6 +173,8 @@ drop_user(struct job_run *r, const bson_oid_t *id)
     if (delete_videos(r, id) != DB_OK) {
         return job_run_fail(r, JOB_OUTCOME_RETRY, "deleting the user's videos failed");
     }
+    image_drop_user(r->w->cfg.media_root, db_get_str(r->a, r->job->payload, "avatar"),
+                    db_get_str(r->a, r->job->payload, "banner"));
     return JOB_OUTCOME_DONE;
 }
 

@@ -258,11 +258,13 @@ def test_db_plans_shapes_use_an_index(scratch):
     assert_index_search(db, "sessions", {"familyId": sess["familyId"]}, "familyId_1")
     assert_index_search(db, "sessions", {"userId": user["_id"], "familyId": {"$ne": sess["familyId"]}},
                         "userId_1_familyId_1")
-    # d. an owner's newest page and a later one, as the owner and as someone else
+    # d. an owner's newest page and a later one, as the owner and as someone else (anonymous:
+    # only public ones, ownerId_1_visibility_1_createdAt_-1__id_-1, an equality longer)
     for viewer in (None, owner, data["owners"][3]):
         for c in (None, cur):
             assert_index_search(db, "videos", list_filter(viewer, owner=owner, cursor=c),
-                                "ownerId_1_createdAt_-1__id_-1", SORT)
+                                "ownerId_1_visibility_1_createdAt_-1__id_-1" if viewer is None
+                                else "ownerId_1_createdAt_-1__id_-1", SORT)
     # e. the public list, first page and a later one; signed in, it also has the viewer's own
     # videos that are not public (two index searches merged in order)
     for c in (None, cur):
@@ -354,9 +356,12 @@ def test_db_plans_results_match_a_full_scan(scratch):
     # ... and those lists were read through indexes in order, the odd documents included (in
     # parts of their own), except where the sort key holds values an index does not order
     # (owner 0's odd createdAt values): those lists are filtered by the index and sorted in memory.
+    # Owner 0's public videos have none (its odd ones that are public are a string and an int,
+    # which the index orders), and others see only those (ownerId_1_visibility_1_…): in order.
     for viewer, owner, sorted_ in ((None, None, True), (owners[1], None, True), (None, owners[1], True),
                                    (None, owners[2], True), (owners[1], owners[2], True),
-                                   (None, owners[0], False), (owners[0], None, False)):
+                                   (None, owners[0], True), (owners[0], owners[0], False),
+                                   (owners[0], None, False)):
         qp = explain(db, "videos", list_filter(viewer, owner), SORT)["queryPlanner"]
         assert qp["Index"] and (qp["FieldSorted"] > 0) is sorted_, (viewer, owner, qp)
         assert not any(f"detail=SCAN {_table(qp['Plan'])}" in row for row in qp["Plan"]), qp
@@ -376,6 +381,63 @@ def test_db_plans_results_match_a_full_scan(scratch):
                 _check_same(v, f, sort=sort)
             for sort in ([("createdAt", -1)], None):  # ties: compare sets
                 _check_same(v, f, sort=sort, ordered=False)
+
+
+# The feed's filter (common/db_videos.c feed_filter): the followed channels' public listed
+# videos, with the page's keyset cursor.
+def feed_filter(owners, cursor=None, visibility=None):
+    clauses = [{"ownerId": {"$in": owners}, "visibility": visibility or {"$in": ["public"]},
+                "status": {"$in": LISTED}}]
+    if cursor is not None:
+        created, oid = cursor
+        clauses.append({"$or": [{"createdAt": {"$lt": created}},
+                                {"createdAt": created, "_id": {"$lt": oid}}]})
+    return {"$and": clauses}
+
+
+def test_db_plans_feed_reads_many_owners_in_one_range(scratch):
+    """An $in of more owners than a union merges (8): one range of ownerId_1_createdAt_-1__id_-1
+    sorted by SQLite (index entries only), rows fetched in that order; exact on every page, and
+    falling back to the per-owner plan where arrays or unordered values are in the way."""
+    db = scratch
+    data = fill(db, n_videos=900, owners=24)
+    owners, v = data["owners"], db.videos
+    o2 = owners[2]
+    t = T0 + datetime.timedelta(seconds=140)
+    v.insert_many([  # edge values the index orders: missing createdAt, old dates, odd _ids, ties
+        _video(o2, 2001, _id="feed-string-id", createdAt=t, visibility="public", status="ready"),
+        _video(o2, 2002, _id=42, createdAt=t, visibility="public", status="ready"),
+        _video(o2, 2003, createdAt=datetime.datetime(1969, 7, 20, tzinfo=datetime.timezone.utc),
+               visibility="public", status="ready"),
+        _video(o2, 2004, createdAt=None, visibility="public", status="ready"),
+        _video(o2, 2005, createdAt=t, visibility="public", status="ready"),
+    ])
+    v.update_one({"title": "v2004"}, {"$unset": {"createdAt": ""}})
+
+    plain = owners[2:]  # no arrays, no unordered createdAt: one index range
+    for sort in (SORT, [("createdAt", 1), ("_id", 1)]):
+        res = explain(db, "videos", feed_filter(plain), sort)
+        qp = res["queryPlanner"]
+        assert qp["Index"] == "ownerId_1_createdAt_-1__id_-1", qp
+        assert qp["FieldSorted"] >= 1 and res["sortPushdown"] is True, qp
+        assert any("one index range" in n for n in qp.get("Notes", [])), qp
+        table = _table(qp["Plan"])
+        assert any(f"USING INDEX {table}_ownerId_1_createdAt_-1__id_-1 " in r for r in qp["Plan"]), qp
+        assert not any(f"detail=SCAN {table}" in r for r in qp["Plan"]), qp
+        for lim in (21, 5):
+            got = list(v.find(feed_filter(plain), sort=sort, limit=lim))
+            assert ids(got) == ids(v.find(full_scan(feed_filter(plain)), sort=sort, limit=lim))
+    # every page, as the feed walks it; with owner 0 (unordered createdAt values, an array of
+    # owners), owner 1 (in that array), a string owner (another rank) the plan falls back
+    for ins in (plain, owners, owners[1:], plain + [str(owners[0])], plain[:9], plain[:8]):
+        for vis in (None, "public"):
+            pages = page_all(v, lambda c: feed_filter(ins, c, vis))
+            want = page_all(v, lambda c: full_scan(feed_filter(ins, c, vis)))
+            assert pages == want, (len(ins), vis)
+            assert sum(map(len, pages)) > 21
+    for ins in (owners, owners[1:], plain + [str(owners[0])]):
+        qp = explain(db, "videos", feed_filter(ins), SORT)["queryPlanner"]
+        assert not any("one index range" in n for n in qp.get("Notes", [])), qp
 
 
 def test_db_plans_jobs_and_webhooks_match_a_full_scan(scratch):
