@@ -1489,6 +1489,13 @@ def invalid_calls(base, setup, gen):
                 else:
                     c.headers[name] = v
                 add(f"header.{name}:{kind}", c, kind=kind, about=name)
+    if ("query", "sort") in params and "cursor" in base.query and "sort" in base.query:
+        # A cursor belongs to the sort that made it (ListCursor): with another, refused.
+        for other in flat(params[("query", "sort")]["schema"])["enum"]:
+            if other != base.query["sort"]:
+                c = base.copy()
+                c.query = dict(base.query, sort=other)
+                add(f"query.cursor:of-sort-{base.query['sort']}-sent-with-{other}", c)
     for label, c in upload_variants(op_id, base, setup):
         add(label, c)
     for label, c in image_variants(op_id, base):
