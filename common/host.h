@@ -48,6 +48,9 @@ uint64_t host_gen(const struct host *h, const char *key);
 void host_gen_bump(struct host *h, const char *key);
 /* The generation of every cached video list (fcgi/videos.c): any video's change ends them. */
 #define HOST_KEY_VIDEO_LISTS "l:videos"
+/* The generation of every cached page that shows a person (a card, a channel, a count of
+ * subscribers): any user's change ends them. */
+#define HOST_KEY_CHANNELS "l:channels"
 
 /* Takes a worker row for this process until it exits. Returns 0, or -1 when all rows
  * are taken (logged; the worker runs uncounted). */

@@ -105,9 +105,10 @@ page_query(struct request *r, size_t *limit, bool *has_cursor, int64_t *key, bso
  * the cursor key of video i. */
 static int
 respond_videos(struct request *r, const struct video *vs, size_t n, size_t limit,
-               const int64_t *keys)
+               const int64_t *keys, const struct page_cache *pc)
 {
     struct json_object *o, *items, **vjs;
+    const char *json;
     size_t i, shown = n < limit ? n : limit;
     enum db_status st = videos_page_json(r, vs, shown, &vjs, NULL);
 
@@ -123,8 +124,15 @@ respond_videos(struct request *r, const struct video *vs, size_t n, size_t limit
     json_object_object_add(o, "items", items);
     js_add_str(o, "nextCursor",
                n > limit ? cursor_format(r->arena, keys[limit - 1], vs[limit - 1].id_hex) : NULL);
-    return respond_json(r, 200, js_string(r->arena, o));
+    if ((json = js_string(r->arena, o)) != NULL && pc != NULL) {
+        page_cache_put(r, pc, json);
+    }
+    return respond_json(r, 200, json);
 }
+
+/* What a channel's cached pages show: its person (HOST_KEY_CHANNELS: any user's change) and
+ * its videos (HOST_KEY_VIDEO_LISTS: any video's change). */
+static const char *const page_deps[] = {HOST_KEY_CHANNELS, HOST_KEY_VIDEO_LISTS};
 
 /* GET /api/v1/channels/{username} */
 int
@@ -137,9 +145,15 @@ h_channels_get(struct request *r)
     int64_t videos;
     bool subscribed = false;
     char created[32];
+    struct page_cache pc = {0};
+    const char *json;
     enum db_status st;
     int rc;
 
+    /* Everyone signed out gets the same channel: cached (isSubscribed is the caller's). */
+    if (who == NULL && (json = page_cache_get(r, &pc, NULL, page_deps, 2)) != NULL) {
+        return respond_json(r, 200, json);
+    }
     if (!channel_load(r, &u, &rc)) {
         return rc;
     }
@@ -167,7 +181,10 @@ h_channels_get(struct request *r)
     } else {
         js_add_str(o, "isSubscribed", NULL);
     }
-    return respond_json(r, 200, js_string(r->arena, o));
+    if ((json = js_string(r->arena, o)) != NULL && who == NULL) {
+        page_cache_put(r, &pc, json);
+    }
+    return respond_json(r, 200, json);
 }
 
 /* Reads sort= into q (default latest). False after a 400. */
@@ -196,13 +213,20 @@ int
 h_channels_videos(struct request *r)
 {
     struct channel_query q = {0};
+    struct page_cache pc = {0};
     struct video *vs;
     struct user u;
     int64_t key = 0, *keys;
+    const char *json;
     size_t n, i;
     enum db_status st;
     int rc;
 
+    /* Everyone signed out gets the same page (a signed-in caller sees their ratings, an
+     * owner their private videos). */
+    if (!r->user.authenticated && (json = page_cache_get(r, &pc, NULL, page_deps, 2)) != NULL) {
+        return respond_json(r, 200, json);
+    }
     if (!channel_load(r, &u, &rc) || !sort_query(r, &q, &rc) ||
         !page_query(r, &q.limit, &q.has_cursor, &key, &q.cursor_id, &rc)) {
         return rc;
@@ -229,7 +253,7 @@ h_channels_videos(struct request *r)
          * encode ends the list there: cursor_format refuses it */
         keys[i] = k >= 0 && k <= (INT64_MAX - SORTS) / SORTS ? k * SORTS + (int64_t)q.sort : -1;
     }
-    return respond_videos(r, vs, n, q.limit, keys);
+    return respond_videos(r, vs, n, q.limit, keys, r->user.authenticated ? NULL : &pc);
 }
 
 /* Loads the channel and the caller's id for a subscription change. False after answering. */
@@ -372,8 +396,10 @@ int
 h_channels_feed(struct request *r)
 {
     bson_oid_t me, cur_id, *channels;
+    struct page_cache pc = {0};
     struct video *vs;
     int64_t cur_at = 0, *keys;
+    const char *json;
     size_t limit, nch, n, i;
     bool has_cursor;
     enum db_status st;
@@ -384,6 +410,11 @@ h_channels_feed(struct request *r)
     }
     if (caller(r, &me) == NULL) {
         return respond_problem(r, PROB_INVALID_TOKEN, NULL);
+    }
+    /* The caller's own page, cached for them: any video's change (their ratings too) or any
+     * subscription's (it bumps the channel's user) ends it. */
+    if ((json = page_cache_get(r, &pc, r->user.id, page_deps, 2)) != NULL) {
+        return respond_json(r, 200, json);
     }
     if ((channels = arena_calloc(r->arena, MAX_FEED_CHANNELS, sizeof(*channels))) == NULL) {
         return -1;
@@ -400,5 +431,5 @@ h_channels_feed(struct request *r)
     for (i = 0; i < n; i++) {
         keys[i] = vs[i].created_at;
     }
-    return respond_videos(r, vs, n, limit, keys);
+    return respond_videos(r, vs, n, limit, keys, &pc);
 }

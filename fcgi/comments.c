@@ -340,6 +340,7 @@ create(struct request *r, enum comment_target kind)
     c.kind = kind;
     bson_oid_copy(&t.id, &c.target);
     st = db_comments_add(r->arena, r->app->db, &c);
+    cache_invalidate(r, 'c', t.hex); /* the target's cached comment pages */
     if (kind == COMMENT_VIDEO && (st == DB_OK || st == DB_NOT_FOUND)) {
         cache_invalidate(r, 'v', t.hex);
     }
@@ -417,8 +418,10 @@ cursor_for_sort(struct request *r, struct comment_query *q, int *rc)
 
 /* Answers one page: {items, nextCursor}. */
 static int
-respond_page(struct request *r, const struct comment_query *q, const struct comment *cs, size_t n)
+respond_page(struct request *r, const struct comment_query *q, const struct comment *cs, size_t n,
+             const struct page_cache *pc)
 {
+    const char *json;
     size_t shown = n < q->limit ? n : q->limit, i;
     struct json_object *o, *items, **objs;
     const struct comment *last = shown > 0 ? &cs[shown - 1] : NULL;
@@ -445,7 +448,10 @@ respond_page(struct request *r, const struct comment_query *q, const struct comm
                                        (int64_t)q->sort,
                                    last->id_hex)
                    : NULL);
-    return respond_json(r, 200, js_string(r->arena, o));
+    if ((json = js_string(r->arena, o)) != NULL && pc != NULL) {
+        page_cache_put(r, pc, json);
+    }
+    return respond_json(r, 200, json);
 }
 
 /* GET /api/v1/{videos,posts}/{id}/comments */
@@ -453,9 +459,13 @@ static int
 list(struct request *r, enum comment_target kind)
 {
     struct comment_query q = {0};
-    struct str sort = req_query(r, "sort");
+    struct str sort = req_query(r, "sort"), id = req_param(r, "id");
+    char ckey[HOST_KEY_MAX], vkey[HOST_KEY_MAX];
+    const char *deps[] = {ckey, vkey, HOST_KEY_CHANNELS}, *json;
+    struct page_cache pc = {0};
     struct comment *cs;
     struct target t;
+    bson_oid_t oid;
     size_t n;
     enum db_status st;
     int rc;
@@ -471,7 +481,22 @@ list(struct request *r, enum comment_target kind)
             return respond_problem(r, PROB_INVALID_QUERY, "sort must be newest or top");
         }
     }
-    if (!cursor_for_sort(r, &q, &rc) || !target_from_path(r, kind, &t, &rc)) {
+    if (!cursor_for_sort(r, &q, &rc)) {
+        return rc;
+    }
+    /* Everyone signed out gets the same page: cached until a comment, the video (its
+     * visibility) or a person on it changes. Signed-in callers see their own likes. */
+    if (!r->user.authenticated && db_oid_parse(id, &oid) == 0) {
+        char hex[25];
+
+        bson_oid_to_string(&oid, hex);
+        host_key(ckey, 'c', hex);
+        host_key(vkey, 'v', hex);
+        if ((json = page_cache_get(r, &pc, NULL, deps, 3)) != NULL) {
+            return respond_json(r, 200, json);
+        }
+    }
+    if (!target_from_path(r, kind, &t, &rc)) {
         return rc;
     }
     q.kind = kind;
@@ -479,7 +504,7 @@ list(struct request *r, enum comment_target kind)
     if ((st = db_comments_list(r->arena, r->app->db, &q, &cs, &n)) != DB_OK) {
         return respond_db_problem(r, st);
     }
-    return respond_page(r, &q, cs, n);
+    return respond_page(r, &q, cs, n, &pc);
 }
 
 int
@@ -520,7 +545,7 @@ h_comments_replies(struct request *r)
     if ((st = db_comments_list(r->arena, r->app->db, &q, &cs, &n)) != DB_OK) {
         return respond_db_problem(r, st);
     }
-    return respond_page(r, &q, cs, n);
+    return respond_page(r, &q, cs, n, NULL);
 }
 
 /* PATCH /api/v1/comments/{id} */
@@ -554,6 +579,7 @@ h_comments_update(struct request *r)
     }
     c.edited_at = db_now_ms();
     st = db_comments_update_body(r->arena, r->app->db, &c.id, c.body, c.edited_at);
+    cache_invalidate(r, 'c', t.hex);
     if (st == DB_NOT_FOUND) {
         return respond_problem(r, PROB_COMMENT_NOT_FOUND, NULL);
     }
@@ -585,6 +611,7 @@ h_comments_delete(struct request *r)
                 : "Only its author, the post's author or an admin may delete it");
     }
     st = db_comments_remove(r->arena, r->app->db, &c, &counted);
+    cache_invalidate(r, 'c', t.hex);
     if (counted && t.kind == COMMENT_VIDEO) {
         cache_invalidate(r, 'v', t.hex);
     }
@@ -617,6 +644,7 @@ h_comments_like_put(struct request *r)
         return respond_problem(r, PROB_INVALID_TOKEN, NULL);
     }
     st = db_ratings_set(r->arena, r->app->db, &user, RATE_COMMENT, &c.id, RATING_LIKE, &before);
+    cache_invalidate(r, 'c', t.hex);
     if (st == DB_OK) {
         st = db_comments_get(r->arena, r->app->db, &c.id, &c);
     }
@@ -653,6 +681,7 @@ h_comments_like_delete(struct request *r)
         return respond_problem(r, PROB_INVALID_TOKEN, NULL);
     }
     st = db_ratings_clear(r->arena, r->app->db, &user, RATE_COMMENT, &c.id, &before);
+    cache_invalidate(r, 'c', t.hex);
     if (st != DB_OK) {
         return respond_db_problem(r, st);
     }

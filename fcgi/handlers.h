@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "db.h"
+#include "host.h"
 #include "http.h"
 #include "route.h"
 
@@ -144,6 +145,19 @@ int h_media_auth(struct request *r);
 #define CACHE_ETAG_LEN 18 /* '"' + 16 hex digits + '"' */
 /* Drops every worker's cached copy of an object (after a write). */
 void cache_invalidate(struct request *r, char kind, const char *id_hex);
+/* Whole 200 answers of list pages that many callers get alike (anonymous callers; or one
+ * user, who). The key is the path, the query and who; the entry holds while none of the
+ * host keys deps (host_key, HOST_KEY_*) was bumped since it was made, and at most
+ * STREMORA_CACHE_TTL_MS (the bound for another host's writes). get returns the JSON or NULL;
+ * after a miss, the caller builds the page and puts it with the same pc. */
+struct page_cache {
+    char key[HOST_KEY_MAX];
+    uint64_t gen, now;
+    bool ok;
+};
+const char *page_cache_get(struct request *r, struct page_cache *pc, const char *who,
+                           const char *const *deps, size_t ndeps);
+void page_cache_put(struct request *r, const struct page_cache *pc, const char *json);
 /* Writes the strong ETag of a JSON body. */
 void cache_etag(const char *body, char out[CACHE_ETAG_LEN + 1]);
 /* Answers 200 with body, or 304 when If-None-Match names etag. */

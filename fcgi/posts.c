@@ -264,6 +264,7 @@ h_posts_delete(struct request *r)
         return respond_db_problem(r, st);
     }
     st = db_posts_delete(r->arena, r->app->db, &p.id);
+    cache_invalidate(r, 'c', p.id_hex); /* its cached comment pages */
     if (st == DB_NOT_FOUND) {
         return respond_problem(r, PROB_POST_NOT_FOUND, NULL);
     }
