@@ -374,27 +374,15 @@ h_comments_post_create(struct request *r)
 static bool
 page_query(struct request *r, struct comment_query *q, int *rc)
 {
-    struct str limit = req_query(r, "limit"), cur = req_query(r, "cursor");
-    uint64_t n = 20;
-    char hex[25];
+    struct page_query pg;
 
-    if (!http_query_is_valid(r->query)) {
-        *rc = respond_problem(r, PROB_INVALID_QUERY, "Malformed percent-escape in the query");
+    if (!page_query_parse(r, &pg, rc)) {
         return false;
     }
-    if (limit.p != NULL && str_to_u64(limit, 1, MAX_LIST_LIMIT, &n) == -1) {
-        *rc = respond_problem(r, PROB_INVALID_QUERY, "limit must be 1-100");
-        return false;
-    }
-    q->limit = (size_t)n;
-    if (cur.p != NULL) {
-        if (cursor_parse(cur, &q->cursor_key, hex) == -1 ||
-            db_oid_parse(str_from(hex), &q->cursor_id) == -1) {
-            *rc = respond_problem(r, PROB_INVALID_CURSOR, NULL);
-            return false;
-        }
-        q->has_cursor = true;
-    }
+    q->limit = pg.limit;
+    q->has_cursor = pg.has_cursor;
+    q->cursor_key = pg.cursor_key;
+    q->cursor_id = pg.cursor_id;
     return true;
 }
 

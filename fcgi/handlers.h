@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "db.h"
 #include "http.h"
@@ -165,6 +166,17 @@ bool body_fields(struct request *r, const struct js_field *spec, size_t n, struc
 enum prob db_prob(enum db_status st);
 /* Answers db_prob(st). */
 int respond_db_problem(struct request *r, enum db_status st);
+/* A list's page as the query asks for it: ?limit= (1-MAX_LIST_LIMIT, default 20) and
+ * ?cursor= (cursor_format's (key, id); its key is the caller's to read, sort included). */
+struct page_query {
+    size_t limit;
+    bool has_cursor;
+    int64_t cursor_key; /* 0 without a cursor */
+    bson_oid_t cursor_id;
+};
+/* Reads limit and cursor from r's query into q. Returns true, or false after a 400
+ * (invalid_query, invalid_cursor; *rc is respond's result). */
+bool page_query_parse(struct request *r, struct page_query *q, int *rc);
 
 /* routes.c */
 extern const struct route routes[];
