@@ -160,6 +160,10 @@ bool body_json(struct request *r, struct json_object **obj, int *rc);
  * optional: an absent body (no Content-Length) counts as {}. */
 bool body_fields(struct request *r, const struct js_field *spec, size_t n, struct js_value *vals,
                  bool optional, int *rc);
+/* The rule of a comment's or post's text: UTF-8 without control characters but tab and
+ * line ends, not only blanks. Returns NULL when s keeps it, else the js_error code
+ * (invalid_format, too_short). */
+const char *body_text_check(struct str s);
 
 /* respond.c: answers shared by the handler files */
 /* The problem for a failed database call: db_unavailable (503) or internal (500). */

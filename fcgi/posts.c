@@ -117,20 +117,6 @@ respond_post(struct request *r, int status, const struct post *p)
     return respond_json(r, status, js_string(r->arena, o));
 }
 
-/* True if s holds nothing but blanks and line ends. */
-static bool
-is_blank(struct str s)
-{
-    size_t i;
-
-    for (i = 0; i < s.len; i++) {
-        if (s.p[i] != ' ' && s.p[i] != '\t' && s.p[i] != '\n' && s.p[i] != '\r') {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Reads {body} (1-MAX_POST characters of text, not only blanks) into *body. Returns true,
  * or false after a 400/422. */
 static bool
@@ -143,12 +129,7 @@ body_of(struct request *r, char **body, int *rc)
     if (!body_fields(r, spec, 1, val, false, rc)) {
         return false;
     }
-    if (!str_is_text(val[0].s, STR_MULTILINE)) {
-        e.code = "invalid_format";
-    } else if (is_blank(val[0].s)) {
-        e.code = "too_short";
-    }
-    if (e.code != NULL) {
+    if ((e.code = body_text_check(val[0].s)) != NULL) {
         *rc = respond_problem_errors(r, PROB_VALIDATION_FAILED, &e, 1);
         return false;
     }
