@@ -36,6 +36,9 @@ int h_users_sessions_delete(struct request *r);
 int h_users_delete_me(struct request *r);
 /* Returns the JSON of u as its owner sees it (with email and role). NULL if a is full. */
 struct json_object *user_json(struct arena *a, const struct user *u);
+/* Reads the caller's own user into *u (and its id into *id): 0, or -1 after answering
+ * (401 invalid_token, 404 user_not_found, 503; *rc is respond's result). */
+int own_user(struct request *r, bson_oid_t *id, struct user *u, int *rc);
 
 /* videos.c */
 int h_videos_list(struct request *r);
