@@ -33,6 +33,7 @@ from conftest import (
     describe,
     media_type,
     openapi_spec,
+    wait_until,
 )
 
 LIKES = "/api/v1/users/me/likes"
@@ -282,6 +283,9 @@ def test_ratings_parallel_put_and_delete_stay_consistent(api, make_user, make_vi
 def test_ratings_my_rating_per_caller(api, make_user, make_video):
     owner, a, b = make_user(), make_user(), make_user()
     v = make_video(owner)
+    # ETags below must not move under the job worker's progress writes: processing ends first.
+    wait_until(lambda: api.get(f"{VIDEOS}/{v['id']}").json()["status"] in ("ready", "failed"),
+               180, "the video's processing to end", interval=0.25)
     rate(api, a, v["id"], "like")
     rate(api, b, v["id"], "dislike")
     ra = api.get(f"{VIDEOS}/{v['id']}", token=a["access"])
