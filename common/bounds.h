@@ -11,14 +11,14 @@
 
 /* HTTP */
 #define MAX_JSON_BODY    (128u * 1024) /* bytes of a JSON request body: a comment, escaped */
-#define MAX_JSON_DEPTH   16           /* nesting levels of a JSON document */
-#define MAX_JSON_STRING  40960 /* bytes of one JSON string, unescaped: >= 4 * MAX_COMMENT */
-#define MAX_JSON_MEMBERS 256   /* members of all objects in one document */
-#define MAX_ROUTE_PARAMS 4     /* {param} segments in one route pattern */
-#define MAX_PATH         2048  /* bytes of a request path */
-#define MAX_HEADER_VALUE 8192  /* bytes of one header value we parse */
-#define MAX_COOKIES      32    /* cookies in one Cookie header we look through */
-#define MAX_FIELD_ERRORS 16    /* entries in a problem's errors[] */
+#define MAX_JSON_DEPTH   16            /* nesting levels of a JSON document */
+#define MAX_JSON_STRING  40960         /* bytes of one JSON string, unescaped: >= 4 * MAX_COMMENT */
+#define MAX_JSON_MEMBERS 256           /* members of all objects in one document */
+#define MAX_ROUTE_PARAMS 4             /* {param} segments in one route pattern */
+#define MAX_PATH         2048          /* bytes of a request path */
+#define MAX_HEADER_VALUE 8192          /* bytes of one header value we parse */
+#define MAX_COOKIES      32            /* cookies in one Cookie header we look through */
+#define MAX_FIELD_ERRORS 16            /* entries in a problem's errors[] */
 
 /* Accounts */
 #define MIN_USERNAME          3   /* bytes */
@@ -48,13 +48,13 @@
 #define MAX_MEDIA_PATH 255 /* bytes of the file path after /media/<token>/<videoId>/ */
 
 /* Community */
-#define MAX_BIO                  1000        /* characters of a channel's bio */
-#define MAX_COMMENT              10000       /* characters of a comment */
-#define MAX_POST                 5000        /* characters of a community post */
-#define MAX_PLAYLIST_TITLE       150         /* characters of a playlist's title */
-#define MAX_PLAYLIST_DESCRIPTION 5000        /* characters of a playlist's description */
-#define MAX_PLAYLIST_ITEMS       5000        /* videos in one playlist */
-#define MAX_IMAGE_BYTES          (5u << 20)  /* bytes of an avatar or banner as uploaded */
+#define MAX_BIO                  1000       /* characters of a channel's bio */
+#define MAX_COMMENT              10000      /* characters of a comment */
+#define MAX_POST                 5000       /* characters of a community post */
+#define MAX_PLAYLIST_TITLE       150        /* characters of a playlist's title */
+#define MAX_PLAYLIST_DESCRIPTION 5000       /* characters of a playlist's description */
+#define MAX_PLAYLIST_ITEMS       5000       /* videos in one playlist */
+#define MAX_IMAGE_BYTES          (5u << 20) /* bytes of an avatar or banner as uploaded */
 
 /* Videos */
 #define MAX_TITLE           200          /* characters of a video title */

@@ -26,6 +26,7 @@
 
 #define DB_FAIL_FAST_MS 5000 /* after a failure, how long "the monitors say down" is trusted */
 #define DB_HEARTBEAT_MS 1000 /* monitor checks: how soon a server that is back is seen */
+#define DB_DROP_ARENA   (1u << 20) /* bytes of a drop's scratch arena: one page and its writes */
 
 struct db {
     mongoc_client_pool_t *pool;
@@ -327,6 +328,25 @@ db_write(struct arena *a, struct db *db, const char *coll, enum db_write_op op,
             0);
     }
     bson_destroy(&reply);
+    return st;
+}
+
+enum db_status
+db_drop_pages(struct db *db, db_page_fn page, const void *ctx)
+{
+    struct arena *pa = arena_new(DB_DROP_ARENA);
+    enum db_status st;
+    bool more;
+
+    if (pa == NULL) {
+        return DB_ERROR;
+    }
+    do {
+        arena_reset(pa);
+        more = false;
+        st = page(pa, db, ctx, &more);
+    } while (st == DB_OK && more);
+    arena_free(pa);
     return st;
 }
 

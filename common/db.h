@@ -68,6 +68,13 @@ enum db_write_op { DB_UPDATE_ONE, DB_UPDATE_MANY, DB_DELETE_ONE, DB_DELETE_MANY 
  * went (deletes). */
 enum db_status db_write(struct arena *a, struct db *db, const char *coll, enum db_write_op op,
                         const bson_t *filter, const bson_t *update, int64_t *count);
+/* One page of a drop: reads a page in a, acts on it and sets *more when another may follow.
+ * ctx is the caller's (what is being dropped). */
+typedef enum db_status (*db_page_fn)(struct arena *a, struct db *db, const void *ctx, bool *more);
+/* Calls page until it fails or sets no *more, each time in the same scratch arena emptied
+ * first, so that a drop's memory stays bounded however many documents it goes through.
+ * Returns page's last status, or DB_ERROR if the scratch arena cannot be made. */
+enum db_status db_drop_pages(struct db *db, db_page_fn page, const void *ctx);
 /* Returns the underlying database handle (for commands); owned by db. */
 mongoc_database_t *db_database(struct db *db);
 

@@ -16,8 +16,7 @@
 #include "arena.h"
 #include "db_ratings.h"
 
-#define DROP_PAGE  200        /* comments read at once by the drops */
-#define DROP_ARENA (1u << 20) /* bytes of a drop's scratch arena: one page and its writes */
+#define DROP_PAGE 200 /* comments read at once by the drops */
 
 const char *
 comment_target_name(enum comment_target k)
@@ -367,80 +366,82 @@ drop_page(struct arena *a, struct db *db, const bson_t *f, const char *proj_fiel
     return st;
 }
 
-/*
- * The drops take a (the caller's arena) for the common signature but read each page in a
- * scratch arena of their own, reset after it, so that memory stays bounded however many
- * comments there are.
- */
+/* What a target's drop is given through db_drop_pages. */
+struct drop_target {
+    enum comment_target kind;
+    const bson_oid_t *target;
+};
+
+/* A page of a target's comments goes, with their ratings. Each page is read anew: the ones
+ * removed are gone from the next read. */
+static enum db_status
+drop_target_page(struct arena *a, struct db *db, const void *ctx, bool *more)
+{
+    const struct drop_target *t = ctx;
+    bson_t f = BSON_INITIALIZER;
+    enum db_status st;
+    struct page p;
+    size_t i;
+
+    BSON_APPEND_OID(&f, "targetId", t->target);
+    BSON_APPEND_UTF8(&f, "kind", comment_target_name(t->kind));
+    st = drop_page(a, db, &f, "_id", 1, &p);
+    bson_destroy(&f);
+    for (i = 0; st == DB_OK && i < p.n; i++) {
+        bson_t d = BSON_INITIALIZER;
+
+        BSON_APPEND_OID(&d, "_id", &p.items[i].id);
+        st = db_write(a, db, "comments", DB_DELETE_ONE, &d, NULL, NULL);
+        bson_destroy(&d);
+        if (st == DB_OK) {
+            st = db_ratings_drop_target(a, db, &p.items[i].id);
+        }
+    }
+    *more = p.n == DROP_PAGE;
+    return st;
+}
+
+/* A page of a user's comments: each one read is removed or loses its author, so the next
+ * read starts past it; a page in which nothing changed (someone else got there first)
+ * ends the drop. */
+static enum db_status
+drop_user_page(struct arena *a, struct db *db, const void *user, bool *more)
+{
+    bson_t f = BSON_INITIALIZER;
+    size_t changed = 0, i;
+    enum db_status st;
+    struct page p;
+
+    BSON_APPEND_OID(&f, "authorId", user);
+    st = drop_page(a, db, &f, "body", 0, &p);
+    bson_destroy(&f);
+    for (i = 0; st == DB_OK && i < p.n; i++) {
+        st = db_comments_remove(a, db, &p.items[i], NULL);
+        if (st == DB_OK) {
+            changed++;
+        } else if (st == DB_NOT_FOUND) {
+            st = DB_OK;
+        }
+    }
+    *more = p.n == DROP_PAGE && changed > 0;
+    return st;
+}
+
+/* The drops take a (the caller's arena) for the common signature; db_drop_pages reads each
+ * page in a scratch arena of its own. */
 enum db_status
 db_comments_drop_target(struct arena *a, struct db *db, enum comment_target kind,
                         const bson_oid_t *target)
 {
-    struct arena *pa = arena_new(DROP_ARENA);
-    enum db_status st;
-    struct page p;
+    struct drop_target t = {kind, target};
 
     (void)a;
-    if (pa == NULL) {
-        return DB_ERROR;
-    }
-    /* A page at a time, each read anew: the ones removed are gone from the next read. */
-    do {
-        bson_t f = BSON_INITIALIZER;
-        size_t i;
-
-        arena_reset(pa);
-        BSON_APPEND_OID(&f, "targetId", target);
-        BSON_APPEND_UTF8(&f, "kind", comment_target_name(kind));
-        st = drop_page(pa, db, &f, "_id", 1, &p);
-        bson_destroy(&f);
-        for (i = 0; st == DB_OK && i < p.n; i++) {
-            bson_t d = BSON_INITIALIZER;
-
-            BSON_APPEND_OID(&d, "_id", &p.items[i].id);
-            st = db_write(pa, db, "comments", DB_DELETE_ONE, &d, NULL, NULL);
-            bson_destroy(&d);
-            if (st == DB_OK) {
-                st = db_ratings_drop_target(pa, db, &p.items[i].id);
-            }
-        }
-    } while (st == DB_OK && p.n == DROP_PAGE);
-    arena_free(pa);
-    return st;
+    return db_drop_pages(db, drop_target_page, &t);
 }
 
 enum db_status
 db_comments_drop_user(struct arena *a, struct db *db, const bson_oid_t *user)
 {
-    struct arena *pa = arena_new(DROP_ARENA);
-    enum db_status st;
-    size_t changed;
-    struct page p;
-
     (void)a;
-    if (pa == NULL) {
-        return DB_ERROR;
-    }
-    /* Each comment read is removed or loses its author, so the next read starts past it;
-     * a page in which nothing changed (someone else got there first) ends the loop. */
-    do {
-        bson_t f = BSON_INITIALIZER;
-        size_t i;
-
-        arena_reset(pa);
-        changed = 0;
-        BSON_APPEND_OID(&f, "authorId", user);
-        st = drop_page(pa, db, &f, "body", 0, &p);
-        bson_destroy(&f);
-        for (i = 0; st == DB_OK && i < p.n; i++) {
-            st = db_comments_remove(pa, db, &p.items[i], NULL);
-            if (st == DB_OK) {
-                changed++;
-            } else if (st == DB_NOT_FOUND) {
-                st = DB_OK;
-            }
-        }
-    } while (st == DB_OK && p.n == DROP_PAGE && changed > 0);
-    arena_free(pa);
-    return st;
+    return db_drop_pages(db, drop_user_page, user);
 }

@@ -11,8 +11,7 @@
 #include "db_comments.h"
 #include "db_ratings.h"
 
-#define DROP_PAGE  100        /* posts read at once by a user's drop */
-#define DROP_ARENA (1u << 20) /* bytes of the drop's scratch arena: one page and its writes */
+#define DROP_PAGE 100 /* posts read at once by a user's drop */
 
 static void
 post_of(struct arena *a, const bson_t *doc, struct post *p)
@@ -185,29 +184,27 @@ drop_one(struct arena *a, struct db *db, const bson_oid_t *id)
     return db_comments_drop_target(a, db, COMMENT_POST, id);
 }
 
+/* A page of the user's posts goes, each with its comments and ratings; each post read is
+ * gone from the next read. */
+static enum db_status
+drop_user_page(struct arena *a, struct db *db, const void *user, bool *more)
+{
+    enum db_status st;
+    struct page p;
+    size_t i;
+
+    st = read_page(a, db, user, 0, NULL, DROP_PAGE, false, &p);
+    for (i = 0; st == DB_OK && i < p.n; i++) {
+        st = drop_one(a, db, &p.items[i].id);
+    }
+    *more = p.n == DROP_PAGE;
+    return st;
+}
+
 enum db_status
 db_posts_drop_user(struct arena *a, struct db *db, const bson_oid_t *user)
 {
-    struct arena *pa = arena_new(DROP_ARENA);
-    enum db_status st;
-    struct page p;
-
-    /* a is the caller's; each page lives in the scratch arena, reset after it, so memory
-     * stays bounded however many posts there are. Each post read is gone from the next
-     * read. */
+    /* a is the caller's; db_drop_pages reads each page in a scratch arena of its own. */
     (void)a;
-    if (pa == NULL) {
-        return DB_ERROR;
-    }
-    do {
-        size_t i;
-
-        arena_reset(pa);
-        st = read_page(pa, db, user, 0, NULL, DROP_PAGE, false, &p);
-        for (i = 0; st == DB_OK && i < p.n; i++) {
-            st = drop_one(pa, db, &p.items[i].id);
-        }
-    } while (st == DB_OK && p.n == DROP_PAGE);
-    arena_free(pa);
-    return st;
+    return db_drop_pages(db, drop_user_page, user);
 }

@@ -375,47 +375,45 @@ owned_one(void *ctx, const bson_t *doc)
     return p->n == p->max;
 }
 
+/* A page of the user's ratings goes, their targets' counters with them; each one read is
+ * gone from the next read. */
+static enum db_status
+drop_user_page(struct arena *a, struct db *db, const void *user, bool *more)
+{
+    enum { PAGE = 200 };
+    struct owned_page p = {a, NULL, 0, PAGE};
+    bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+    enum db_status st;
+    size_t i;
+
+    if ((p.items = arena_calloc(a, PAGE, sizeof(*p.items))) == NULL) {
+        return DB_ERROR;
+    }
+    BSON_APPEND_OID(&f, "userId", user);
+    BSON_APPEND_INT64(&opts, "limit", PAGE);
+    st = db_find_each(a, db, "ratings", &f, &opts, owned_one, &p);
+    bson_destroy(&f);
+    bson_destroy(&opts);
+    for (i = 0; st == DB_OK && i < p.n; i++) {
+        bson_t d = BSON_INITIALIZER;
+        int64_t gone = 0;
+
+        BSON_APPEND_OID(&d, "_id", &p.items[i].id);
+        st = db_write(a, db, "ratings", DB_DELETE_ONE, &d, NULL, &gone);
+        bson_destroy(&d);
+        if (st == DB_OK && gone == 1) {
+            st = count_any(a, db, p.items[i].kind, &p.items[i].target, RATING_NONE,
+                           p.items[i].value);
+        }
+    }
+    *more = p.n == PAGE;
+    return st;
+}
+
 enum db_status
 db_ratings_drop_user(struct arena *a, struct db *db, const bson_oid_t *user)
 {
-    enum { PAGE = 200 };
-    struct arena *pa = arena_new(1u << 20); /* one page and its writes, emptied every page */
-    struct owned_page p = {pa, NULL, 0, PAGE};
-    enum db_status st;
-
+    /* a is the caller's; db_drop_pages reads each page in a scratch arena of its own. */
     (void)a;
-    if (pa == NULL) {
-        return DB_ERROR;
-    }
-    /* A page at a time, each read anew: the ones taken away are gone from the next read. */
-    do {
-        bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-        size_t i;
-
-        arena_reset(pa);
-        if ((p.items = arena_calloc(pa, PAGE, sizeof(*p.items))) == NULL) {
-            st = DB_ERROR;
-            break;
-        }
-        p.n = 0;
-        BSON_APPEND_OID(&f, "userId", user);
-        BSON_APPEND_INT64(&opts, "limit", PAGE);
-        st = db_find_each(pa, db, "ratings", &f, &opts, owned_one, &p);
-        bson_destroy(&f);
-        bson_destroy(&opts);
-        for (i = 0; st == DB_OK && i < p.n; i++) {
-            bson_t d = BSON_INITIALIZER;
-            int64_t gone = 0;
-
-            BSON_APPEND_OID(&d, "_id", &p.items[i].id);
-            st = db_write(pa, db, "ratings", DB_DELETE_ONE, &d, NULL, &gone);
-            bson_destroy(&d);
-            if (st == DB_OK && gone == 1) {
-                st = count_any(pa, db, p.items[i].kind, &p.items[i].target, RATING_NONE,
-                               p.items[i].value);
-            }
-        }
-    } while (st == DB_OK && p.n == PAGE);
-    arena_free(pa);
-    return st;
+    return db_drop_pages(db, drop_user_page, user);
 }

@@ -2,7 +2,7 @@
  * body.c - JSON request bodies for handlers: Content-Type check (415), size (413, also
  * enforced from the route's limit before the handler runs), strict parse (400
  * invalid_json) and field validation against the handler's spec (422 validation_failed
- * with errors[]).
+ * with errors[]), and the rule of a comment's or post's text.
  */
 #include "handlers.h"
 
@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "bounds.h"
 #include "json.h"
+#include "str.h"
 
 /* application/json, optionally with parameters (charset=utf-8). */
 static bool
@@ -22,6 +23,20 @@ is_json_type(struct str ct)
 
     str_cut(ct, ';', &type);
     return str_ieq_cstr(str_trim(type), "application/json");
+}
+
+/* True if s holds nothing but blanks and line ends. */
+static bool
+is_blank(struct str s)
+{
+    size_t i;
+
+    for (i = 0; i < s.len; i++) {
+        if (s.p[i] != ' ' && s.p[i] != '\t' && s.p[i] != '\n' && s.p[i] != '\r') {
+            return false;
+        }
+    }
+    return true;
 }
 
 bool
@@ -83,4 +98,13 @@ body_fields(struct request *r, const struct js_field *spec, size_t n, struct js_
         return false;
     }
     return true;
+}
+
+const char *
+body_text_check(struct str s)
+{
+    if (!str_is_text(s, STR_MULTILINE)) {
+        return "invalid_format";
+    }
+    return is_blank(s) ? "too_short" : NULL;
 }

@@ -36,8 +36,7 @@
 #include "problem.h"
 #include "videos.h"
 
-#define DEFAULT_LIMIT 20
-#define SORTS         3 /* enum video_sort: a channel cursor's key is value * SORTS + sort */
+#define SORTS 3 /* enum video_sort: a channel cursor's key is value * SORTS + sort */
 
 static const char *const sort_names[SORTS] = {
     [VIDEO_SORT_LATEST] = "latest",
@@ -69,36 +68,6 @@ static const bson_oid_t *
 caller(const struct request *r, bson_oid_t *id)
 {
     return r->user.authenticated && db_oid_parse(str_from(r->user.id), id) == 0 ? id : NULL;
-}
-
-/* Reads limit (1-100, default 20) and cursor (key, id) from the query. Returns true, or
- * false after a 400. */
-static bool
-page_query(struct request *r, size_t *limit, bool *has_cursor, int64_t *key, bson_oid_t *id,
-           int *rc)
-{
-    struct str lim = req_query(r, "limit"), cur = req_query(r, "cursor");
-    uint64_t n = DEFAULT_LIMIT;
-    char hex[25];
-
-    *has_cursor = false;
-    if (!http_query_is_valid(r->query)) {
-        *rc = respond_problem(r, PROB_INVALID_QUERY, "Malformed percent-escape in the query");
-        return false;
-    }
-    if (lim.p != NULL && str_to_u64(lim, 1, MAX_LIST_LIMIT, &n) == -1) {
-        *rc = respond_problem(r, PROB_INVALID_QUERY, "limit must be 1-100");
-        return false;
-    }
-    *limit = (size_t)n;
-    if (cur.p != NULL) {
-        if (cursor_parse(cur, key, hex) == -1 || db_oid_parse(str_from(hex), id) == -1) {
-            *rc = respond_problem(r, PROB_INVALID_CURSOR, NULL);
-            return false;
-        }
-        *has_cursor = true;
-    }
-    return true;
 }
 
 /* {items: [video...], nextCursor} for a page of n videos read with limit + 1; keys[i] is
@@ -214,9 +183,10 @@ h_channels_videos(struct request *r)
 {
     struct channel_query q = {0};
     struct page_cache pc = {0};
+    struct page_query pg;
     struct video *vs;
     struct user u;
-    int64_t key = 0, *keys;
+    int64_t *keys;
     const char *json;
     size_t n, i;
     enum db_status st;
@@ -227,16 +197,18 @@ h_channels_videos(struct request *r)
     if (!r->user.authenticated && (json = page_cache_get(r, &pc, NULL, page_deps, 2)) != NULL) {
         return respond_json(r, 200, json);
     }
-    if (!channel_load(r, &u, &rc) || !sort_query(r, &q, &rc) ||
-        !page_query(r, &q.limit, &q.has_cursor, &key, &q.cursor_id, &rc)) {
+    if (!channel_load(r, &u, &rc) || !sort_query(r, &q, &rc) || !page_query_parse(r, &pg, &rc)) {
         return rc;
     }
     /* A cursor carries its sort (key * SORTS + sort): one made for another order would
      * start a page at a wrong place, so it is refused. */
-    if (q.has_cursor && key % SORTS != (int64_t)q.sort) {
+    if (pg.has_cursor && pg.cursor_key % SORTS != (int64_t)q.sort) {
         return respond_problem(r, PROB_INVALID_CURSOR, "The cursor belongs to another sort");
     }
-    q.cursor_key = key / SORTS;
+    q.limit = pg.limit;
+    q.has_cursor = pg.has_cursor;
+    q.cursor_key = pg.cursor_key / SORTS;
+    q.cursor_id = pg.cursor_id;
     q.owner = &u.id;
     q.all = r->user.authenticated &&
             (strcmp(r->user.id, u.id_hex) == 0 || strcmp(r->user.role, "admin") == 0);
@@ -340,23 +312,22 @@ h_channels_unsubscribe(struct request *r)
 int
 h_channels_subscriptions(struct request *r)
 {
+    struct page_query pg;
     struct json_object *o, *items, **cards;
     struct subscription *subs;
-    bson_oid_t me, cur_id, *ids;
-    int64_t cur_at = 0;
-    size_t limit, n, i;
-    bool has_cursor;
+    bson_oid_t me, *ids;
+    size_t n, i;
     enum db_status st;
     int rc;
 
-    if (!page_query(r, &limit, &has_cursor, &cur_at, &cur_id, &rc)) {
+    if (!page_query_parse(r, &pg, &rc)) {
         return rc;
     }
     if (caller(r, &me) == NULL) {
         return respond_problem(r, PROB_INVALID_TOKEN, NULL);
     }
-    st = db_subscriptions_list(r->arena, r->app->db, &me, cur_at, has_cursor ? &cur_id : NULL,
-                               limit + 1, &subs, &n);
+    st = db_subscriptions_list(r->arena, r->app->db, &me, pg.cursor_key,
+                               pg.has_cursor ? &pg.cursor_id : NULL, pg.limit + 1, &subs, &n);
     if (st != DB_OK) {
         return respond_db_problem(r, st);
     }
@@ -366,13 +337,14 @@ h_channels_subscriptions(struct request *r)
     for (i = 0; i < n; i++) {
         bson_oid_copy(&subs[i].channel, &ids[i]);
     }
-    if ((st = people_cards(r->arena, r->app->db, ids, n < limit ? n : limit, &cards)) != DB_OK) {
+    if ((st = people_cards(r->arena, r->app->db, ids, n < pg.limit ? n : pg.limit, &cards)) !=
+        DB_OK) {
         return respond_db_problem(r, st);
     }
     if ((o = js_new_object(r->arena)) == NULL || (items = json_object_new_array()) == NULL) {
         return -1;
     }
-    for (i = 0; i < n && i < limit; i++) {
+    for (i = 0; i < n && i < pg.limit; i++) {
         struct json_object *item = js_new_object(r->arena);
         char at[32];
 
@@ -385,9 +357,9 @@ h_channels_subscriptions(struct request *r)
     }
     json_object_object_add(o, "items", items);
     js_add_str(o, "nextCursor",
-               n > limit
-                   ? cursor_format(r->arena, subs[limit - 1].created_at, subs[limit - 1].id_hex)
-                   : NULL);
+               n > pg.limit ? cursor_format(r->arena, subs[pg.limit - 1].created_at,
+                                            subs[pg.limit - 1].id_hex)
+                            : NULL);
     return respond_json(r, 200, js_string(r->arena, o));
 }
 
@@ -395,17 +367,17 @@ h_channels_subscriptions(struct request *r)
 int
 h_channels_feed(struct request *r)
 {
-    bson_oid_t me, cur_id, *channels;
+    struct page_query pg;
     struct page_cache pc = {0};
+    bson_oid_t me, *channels;
     struct video *vs;
-    int64_t cur_at = 0, *keys;
+    int64_t *keys;
     const char *json;
-    size_t limit, nch, n, i;
-    bool has_cursor;
+    size_t nch, n, i;
     enum db_status st;
     int rc;
 
-    if (!page_query(r, &limit, &has_cursor, &cur_at, &cur_id, &rc)) {
+    if (!page_query_parse(r, &pg, &rc)) {
         return rc;
     }
     if (caller(r, &me) == NULL) {
@@ -421,8 +393,8 @@ h_channels_feed(struct request *r)
     }
     if ((st = db_subscriptions_channels(r->arena, r->app->db, &me, MAX_FEED_CHANNELS, channels,
                                         &nch)) != DB_OK ||
-        (st = db_videos_feed(r->arena, r->app->db, channels, nch, cur_at,
-                             has_cursor ? &cur_id : NULL, limit, &vs, &n)) != DB_OK) {
+        (st = db_videos_feed(r->arena, r->app->db, channels, nch, pg.cursor_key,
+                             pg.has_cursor ? &pg.cursor_id : NULL, pg.limit, &vs, &n)) != DB_OK) {
         return respond_db_problem(r, st);
     }
     if ((keys = arena_calloc(r->arena, n + 1, sizeof(*keys))) == NULL) {
@@ -431,5 +403,5 @@ h_channels_feed(struct request *r)
     for (i = 0; i < n; i++) {
         keys[i] = vs[i].created_at;
     }
-    return respond_videos(r, vs, n, limit, keys, &pc);
+    return respond_videos(r, vs, n, pg.limit, keys, &pc);
 }

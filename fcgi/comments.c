@@ -230,31 +230,6 @@ respond_comment(struct request *r, int status, const struct comment *c)
     return respond_json(r, status, js_string(r->arena, o));
 }
 
-/* True if s holds nothing but blanks and line ends. */
-static bool
-is_blank(struct str s)
-{
-    size_t i;
-
-    for (i = 0; i < s.len; i++) {
-        if (s.p[i] != ' ' && s.p[i] != '\t' && s.p[i] != '\n' && s.p[i] != '\r') {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* A comment's text: UTF-8 without control characters but tab and line ends, not only
- * blanks. NULL or the js_error code. */
-static const char *
-body_check(struct str s)
-{
-    if (!str_is_text(s, STR_MULTILINE)) {
-        return "invalid_format";
-    }
-    return is_blank(s) ? "too_short" : NULL;
-}
-
 /* Reads {body, parentId?} into *body and *parent (NULL: top-level). Returns true, or false
  * after a 400/422. */
 static bool
@@ -278,7 +253,7 @@ create_fields(struct request *r, char **body, bool *has_parent, bson_oid_t *pare
         json_object_object_del(obj, "parentId");
     }
     if (js_fields(r->arena, obj, spec, 2, val, errs, MAX_FIELD_ERRORS, &nerrs) == 0) {
-        if ((err = body_check(val[0].s)) != NULL) {
+        if ((err = body_text_check(val[0].s)) != NULL) {
             errs[nerrs++] = (struct js_error){"body", err};
         }
         if (val[1].present && db_oid_parse(val[1].s, parent) == -1) {
@@ -375,27 +350,15 @@ h_comments_post_create(struct request *r)
 static bool
 page_query(struct request *r, struct comment_query *q, int *rc)
 {
-    struct str limit = req_query(r, "limit"), cur = req_query(r, "cursor");
-    uint64_t n = 20;
-    char hex[25];
+    struct page_query pg;
 
-    if (!http_query_is_valid(r->query)) {
-        *rc = respond_problem(r, PROB_INVALID_QUERY, "Malformed percent-escape in the query");
+    if (!page_query_parse(r, &pg, rc)) {
         return false;
     }
-    if (limit.p != NULL && str_to_u64(limit, 1, MAX_LIST_LIMIT, &n) == -1) {
-        *rc = respond_problem(r, PROB_INVALID_QUERY, "limit must be 1-100");
-        return false;
-    }
-    q->limit = (size_t)n;
-    if (cur.p != NULL) {
-        if (cursor_parse(cur, &q->cursor_key, hex) == -1 ||
-            db_oid_parse(str_from(hex), &q->cursor_id) == -1) {
-            *rc = respond_problem(r, PROB_INVALID_CURSOR, NULL);
-            return false;
-        }
-        q->has_cursor = true;
-    }
+    q->limit = pg.limit;
+    q->has_cursor = pg.has_cursor;
+    q->cursor_key = pg.cursor_key;
+    q->cursor_id = pg.cursor_id;
     return true;
 }
 
@@ -569,7 +532,7 @@ h_comments_update(struct request *r)
     if (!body_fields(r, spec, 1, val, false, &rc)) {
         return rc;
     }
-    if ((err = body_check(val[0].s)) != NULL) {
+    if ((err = body_text_check(val[0].s)) != NULL) {
         struct js_error e = {"body", err};
 
         return respond_problem_errors(r, PROB_VALIDATION_FAILED, &e, 1);

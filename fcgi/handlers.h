@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "db.h"
 #include "host.h"
@@ -36,6 +37,9 @@ int h_users_sessions_delete(struct request *r);
 int h_users_delete_me(struct request *r);
 /* Returns the JSON of u as its owner sees it (with email and role). NULL if a is full. */
 struct json_object *user_json(struct arena *a, const struct user *u);
+/* Reads the caller's own user into *u (and its id into *id): 0, or -1 after answering
+ * (401 invalid_token, 404 user_not_found, 503; *rc is respond's result). */
+int own_user(struct request *r, bson_oid_t *id, struct user *u, int *rc);
 
 /* videos.c */
 int h_videos_list(struct request *r);
@@ -173,12 +177,27 @@ bool body_json(struct request *r, struct json_object **obj, int *rc);
  * optional: an absent body (no Content-Length) counts as {}. */
 bool body_fields(struct request *r, const struct js_field *spec, size_t n, struct js_value *vals,
                  bool optional, int *rc);
+/* The rule of a comment's or post's text: UTF-8 without control characters but tab and
+ * line ends, not only blanks. Returns NULL when s keeps it, else the js_error code
+ * (invalid_format, too_short). */
+const char *body_text_check(struct str s);
 
 /* respond.c: answers shared by the handler files */
 /* The problem for a failed database call: db_unavailable (503) or internal (500). */
 enum prob db_prob(enum db_status st);
 /* Answers db_prob(st). */
 int respond_db_problem(struct request *r, enum db_status st);
+/* A list's page as the query asks for it: ?limit= (1-MAX_LIST_LIMIT, default 20) and
+ * ?cursor= (cursor_format's (key, id); its key is the caller's to read, sort included). */
+struct page_query {
+    size_t limit;
+    bool has_cursor;
+    int64_t cursor_key; /* 0 without a cursor */
+    bson_oid_t cursor_id;
+};
+/* Reads limit and cursor from r's query into q. Returns true, or false after a 400
+ * (invalid_query, invalid_cursor; *rc is respond's result). */
+bool page_query_parse(struct request *r, struct page_query *q, int *rc);
 
 /* routes.c */
 extern const struct route routes[];

@@ -62,24 +62,6 @@ current(const struct user *u, enum image_kind kind)
     return name != NULL && name[0] != '\0' ? name : NULL;
 }
 
-/* Reads the caller's own user: 0, or -1 after answering. */
-static int
-own_user(struct request *r, bson_oid_t *id, struct user *u, int *rc)
-{
-    enum db_status st;
-
-    if (db_oid_parse(str_from(r->user.id), id) == -1) {
-        *rc = respond_problem(r, PROB_INVALID_TOKEN, NULL);
-        return -1;
-    }
-    if ((st = db_users_get(r->arena, r->app->db, id, u)) != DB_OK) {
-        *rc = st == DB_NOT_FOUND ? respond_problem(r, PROB_USER_NOT_FOUND, NULL)
-                                 : respond_db_problem(r, st);
-        return -1;
-    }
-    return 0;
-}
-
 /* Writes all of buf to fd. Returns 0, or the errno (logged). */
 static int
 write_all(int fd, const char *buf, size_t n)

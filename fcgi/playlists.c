@@ -398,32 +398,6 @@ walk_next(struct request *r, struct walk *w, struct playlist_item *it, bool *vis
     return true;
 }
 
-/* Reads limit and cursor. Returns true, or false after a 400. */
-static bool
-page_query(struct request *r, uint64_t *limit, bool *has_cursor, int64_t *key, bson_oid_t *id,
-           int *rc)
-{
-    struct str lim = req_query(r, "limit"), cur = req_query(r, "cursor");
-    char hex[25];
-
-    *limit = 20;
-    *has_cursor = cur.p != NULL;
-    if (!http_query_is_valid(r->query)) {
-        *rc = respond_problem(r, PROB_INVALID_QUERY, "Malformed percent-escape in the query");
-        return false;
-    }
-    if (lim.p != NULL && str_to_u64(lim, 1, MAX_LIST_LIMIT, limit) == -1) {
-        *rc = respond_problem(r, PROB_INVALID_QUERY, "limit must be 1-100");
-        return false;
-    }
-    if (cur.p != NULL &&
-        (cursor_parse(cur, key, hex) == -1 || db_oid_parse(str_from(hex), id) == -1)) {
-        *rc = respond_problem(r, PROB_INVALID_CURSOR, NULL);
-        return false;
-    }
-    return true;
-}
-
 static struct json_object *
 item_json(struct arena *a, int64_t position, int64_t added_at, struct json_object *vj)
 {
@@ -481,29 +455,31 @@ int
 h_playlists_items(struct request *r)
 {
     struct items_page pg = {0};
+    struct page_query pq;
     struct playlist_item from = {0}, it;
     struct json_object *o, *items, **vjs;
     size_t i;
     struct playlist p;
     struct walk w;
-    int64_t key = 0;
-    bool has_cursor, vis;
+    bool vis;
     enum db_status st = DB_OK;
     int rc;
 
-    if (!page_query(r, &pg.limit, &has_cursor, &key, &from.id, &rc) || !load_playlist(r, &p, &rc)) {
+    if (!page_query_parse(r, &pq, &rc) || !load_playlist(r, &p, &rc)) {
         return rc;
     }
-    if (has_cursor) {
-        from.rank = key >> POS_BITS;
-        pg.position = (key & ((INT64_C(1) << POS_BITS) - 1)) + 1;
+    pg.limit = pq.limit;
+    if (pq.has_cursor) {
+        from.id = pq.cursor_id;
+        from.rank = pq.cursor_key >> POS_BITS;
+        pg.position = (pq.cursor_key & ((INT64_C(1) << POS_BITS) - 1)) + 1;
     }
     if ((pg.vs = arena_calloc(r->arena, pg.limit, sizeof(*pg.vs))) == NULL ||
         (pg.pos = arena_calloc(r->arena, pg.limit, sizeof(*pg.pos))) == NULL ||
         (pg.added = arena_calloc(r->arena, pg.limit, sizeof(*pg.added))) == NULL) {
         return -1;
     }
-    walk_init(&w, &p.id, pg.limit + 1, has_cursor ? &from : NULL);
+    walk_init(&w, &p.id, pg.limit + 1, pq.has_cursor ? &from : NULL);
     while (st == DB_OK && walk_next(r, &w, &it, &vis, &st)) {
         if (!vis) {
             pg.pending++;
@@ -729,16 +705,19 @@ respond_list(struct request *r, const struct user *owner, bool public_only,
 {
     struct playlist_query q = {.owner = &owner->id, .public_only = public_only};
     struct json_object *o, *items, *card;
+    struct page_query pg;
     struct playlist *ps;
-    uint64_t limit;
     size_t n, i;
     enum db_status st;
     int rc;
 
-    if (!page_query(r, &limit, &q.has_cursor, &q.cursor_created, &q.cursor_id, &rc)) {
+    if (!page_query_parse(r, &pg, &rc)) {
         return rc;
     }
-    q.limit = (size_t)limit;
+    q.limit = pg.limit;
+    q.has_cursor = pg.has_cursor;
+    q.cursor_created = pg.cursor_key;
+    q.cursor_id = pg.cursor_id;
     if ((st = db_playlists_list(r->arena, r->app->db, &q, &ps, &n)) != DB_OK) {
         return respond_db_problem(r, st);
     }

@@ -117,20 +117,6 @@ respond_post(struct request *r, int status, const struct post *p)
     return respond_json(r, status, js_string(r->arena, o));
 }
 
-/* True if s holds nothing but blanks and line ends. */
-static bool
-is_blank(struct str s)
-{
-    size_t i;
-
-    for (i = 0; i < s.len; i++) {
-        if (s.p[i] != ' ' && s.p[i] != '\t' && s.p[i] != '\n' && s.p[i] != '\r') {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Reads {body} (1-MAX_POST characters of text, not only blanks) into *body. Returns true,
  * or false after a 400/422. */
 static bool
@@ -143,12 +129,7 @@ body_of(struct request *r, char **body, int *rc)
     if (!body_fields(r, spec, 1, val, false, rc)) {
         return false;
     }
-    if (!str_is_text(val[0].s, STR_MULTILINE)) {
-        e.code = "invalid_format";
-    } else if (is_blank(val[0].s)) {
-        e.code = "too_short";
-    }
-    if (e.code != NULL) {
+    if ((e.code = body_text_check(val[0].s)) != NULL) {
         *rc = respond_problem_errors(r, PROB_VALIDATION_FAILED, &e, 1);
         return false;
     }
@@ -336,37 +317,26 @@ h_posts_like_delete(struct request *r)
 int
 h_posts_list_channel(struct request *r)
 {
-    struct str limit = req_query(r, "limit"), cur = req_query(r, "cursor");
+    struct page_query pg;
     struct json_object *o, *items, **objs;
-    int64_t cursor_at = 0;
-    bson_oid_t cursor_id;
-    uint64_t max = 20;
     struct post *ps;
     struct user u;
-    char hex[25];
     size_t n, shown, i;
     enum db_status st;
     int rc;
 
-    if (!http_query_is_valid(r->query)) {
-        return respond_problem(r, PROB_INVALID_QUERY, "Malformed percent-escape in the query");
-    }
-    if (limit.p != NULL && str_to_u64(limit, 1, MAX_LIST_LIMIT, &max) == -1) {
-        return respond_problem(r, PROB_INVALID_QUERY, "limit must be 1-100");
-    }
-    if (cur.p != NULL && (cursor_parse(cur, &cursor_at, hex) == -1 ||
-                          db_oid_parse(str_from(hex), &cursor_id) == -1)) {
-        return respond_problem(r, PROB_INVALID_CURSOR, NULL);
+    if (!page_query_parse(r, &pg, &rc)) {
+        return rc;
     }
     if (!channel_load(r, &u, &rc)) {
         return rc;
     }
-    st = db_posts_list_author(r->arena, r->app->db, &u.id, cur.p != NULL, cursor_at, &cursor_id,
-                              (size_t)max, &ps, &n);
+    st = db_posts_list_author(r->arena, r->app->db, &u.id, pg.has_cursor, pg.cursor_key,
+                              &pg.cursor_id, pg.limit, &ps, &n);
     if (st != DB_OK) {
         return respond_db_problem(r, st);
     }
-    shown = n < max ? n : (size_t)max;
+    shown = n < pg.limit ? n : pg.limit;
     if ((objs = arena_calloc(r->arena, shown + 1, sizeof(*objs))) == NULL) {
         return -1;
     }
@@ -381,7 +351,8 @@ h_posts_list_channel(struct request *r)
     }
     json_object_object_add(o, "items", items);
     js_add_str(o, "nextCursor",
-               n > max ? cursor_format(r->arena, ps[shown - 1].created_at, ps[shown - 1].id_hex)
-                       : NULL);
+               n > pg.limit
+                   ? cursor_format(r->arena, ps[shown - 1].created_at, ps[shown - 1].id_hex)
+                   : NULL);
     return respond_json(r, 200, js_string(r->arena, o));
 }

@@ -205,34 +205,24 @@ h_ratings_video_delete(struct request *r)
 int
 h_ratings_likes(struct request *r)
 {
-    struct str limit = req_query(r, "limit"), cur = req_query(r, "cursor");
+    struct page_query pg;
     struct json_object *o, *items, **objs;
     struct rating_item *likes;
     struct video *vs;
-    int64_t cursor_at = 0;
-    bson_oid_t user, cursor_id;
-    char hex[25];
-    uint64_t max = 20;
+    bson_oid_t user;
     size_t n, i, shown = 0;
     enum db_status st;
     int rc;
 
-    if (!http_query_is_valid(r->query)) {
-        return respond_problem(r, PROB_INVALID_QUERY, "Malformed percent-escape in the query");
-    }
-    if (limit.p != NULL && str_to_u64(limit, 1, MAX_LIST_LIMIT, &max) == -1) {
-        return respond_problem(r, PROB_INVALID_QUERY, "limit must be 1-100");
-    }
-    if (cur.p != NULL && (cursor_parse(cur, &cursor_at, hex) == -1 ||
-                          db_oid_parse(str_from(hex), &cursor_id) == -1)) {
-        return respond_problem(r, PROB_INVALID_CURSOR, NULL);
+    if (!page_query_parse(r, &pg, &rc)) {
+        return rc;
     }
     if (!caller_id(r, &user, &rc)) {
         return rc;
     }
     /* One more than a page: whether there is a next one. */
-    st = db_ratings_list_likes(r->arena, r->app->db, &user, RATE_VIDEO, cursor_at,
-                               cur.p != NULL ? &cursor_id : NULL, (size_t)max + 1, &likes, &n);
+    st = db_ratings_list_likes(r->arena, r->app->db, &user, RATE_VIDEO, pg.cursor_key,
+                               pg.has_cursor ? &pg.cursor_id : NULL, pg.limit + 1, &likes, &n);
     if (st != DB_OK) {
         return respond_db_problem(r, st);
     }
@@ -242,7 +232,7 @@ h_ratings_likes(struct request *r)
     /* The page is the ratings' page: a video gone or no longer visible to me is left out,
      * and the cursor still names the page's last rating, so no like is skipped or repeated.
      * At most 100 reads by _id; the cache is not used, which holds JSON, not videos. */
-    for (i = 0; i < n && i < max; i++) {
+    for (i = 0; i < n && i < pg.limit; i++) {
         st = db_videos_get(r->arena, r->app->db, &likes[i].target, &vs[shown]);
         if (st == DB_OK && video_visible_to(&vs[shown], &r->user)) {
             shown++;
@@ -261,7 +251,9 @@ h_ratings_likes(struct request *r)
     }
     json_object_object_add(o, "items", items);
     js_add_str(o, "nextCursor",
-               n > max ? cursor_format(r->arena, likes[max - 1].at, likes[max - 1].id_hex) : NULL);
+               n > pg.limit
+                   ? cursor_format(r->arena, likes[pg.limit - 1].at, likes[pg.limit - 1].id_hex)
+                   : NULL);
     respond_header(r, "Cache-Control: private, no-store");
     return respond_json(r, 200, js_string(r->arena, o));
 }

@@ -110,8 +110,7 @@ h_users_get_me(struct request *r)
     return respond_cached(r, entry, len);
 }
 
-/* Reads the caller's own user: 0, or -1 after answering (401/404/503). */
-static int
+int
 own_user(struct request *r, bson_oid_t *id, struct user *u, int *rc)
 {
     enum db_status st;

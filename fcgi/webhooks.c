@@ -294,40 +294,29 @@ delivery_json(struct arena *a, const struct hook_delivery *d)
 int
 h_webhooks_deliveries(struct request *r)
 {
-    struct str limit = req_query(r, "limit"), cur = req_query(r, "cursor");
+    struct page_query pg;
     struct json_object *o, *items;
     struct hook_delivery *ds;
-    int64_t cursor_at = 0;
-    bson_oid_t cursor_id;
-    char hex[25];
-    uint64_t max = 20;
     struct hook h;
     size_t n, i;
     enum db_status st;
     int rc;
 
-    if (!http_query_is_valid(r->query)) {
-        return respond_problem(r, PROB_INVALID_QUERY, "Malformed percent-escape in the query");
-    }
-    if (limit.p != NULL && str_to_u64(limit, 1, MAX_LIST_LIMIT, &max) == -1) {
-        return respond_problem(r, PROB_INVALID_QUERY, "limit must be 1-100");
-    }
-    if (cur.p != NULL && (cursor_parse(cur, &cursor_at, hex) == -1 ||
-                          db_oid_parse(str_from(hex), &cursor_id) == -1)) {
-        return respond_problem(r, PROB_INVALID_CURSOR, NULL);
+    if (!page_query_parse(r, &pg, &rc)) {
+        return rc;
     }
     if (!own_hook(r, &h, &rc)) {
         return rc;
     }
-    st = db_webhooks_deliveries(r->arena, r->app->db, &h.id, cur.p != NULL, cursor_at, &cursor_id,
-                                (size_t)max, &ds, &n);
+    st = db_webhooks_deliveries(r->arena, r->app->db, &h.id, pg.has_cursor, pg.cursor_key,
+                                &pg.cursor_id, pg.limit, &ds, &n);
     if (st != DB_OK) {
         return respond_db_problem(r, st);
     }
     if ((o = js_new_object(r->arena)) == NULL || (items = json_object_new_array()) == NULL) {
         return -1;
     }
-    for (i = 0; i < n && i < max; i++) {
+    for (i = 0; i < n && i < pg.limit; i++) {
         struct json_object *d = delivery_json(r->arena, &ds[i]);
 
         if (d != NULL) {
@@ -336,6 +325,7 @@ h_webhooks_deliveries(struct request *r)
     }
     json_object_object_add(o, "items", items);
     js_add_str(o, "nextCursor",
-               n > max ? cursor_format(r->arena, ds[max - 1].at, ds[max - 1].id_hex) : NULL);
+               n > pg.limit ? cursor_format(r->arena, ds[pg.limit - 1].at, ds[pg.limit - 1].id_hex)
+                            : NULL);
     return respond_json(r, 200, js_string(r->arena, o));
 }

@@ -1138,3 +1138,76 @@ def big_video(api, big_clip):
         "video": r.json() if r.status_code == 201 else None,
         "clip": big_clip,
     }
+
+
+# --- query plans: each query shape reads through an index (tools/ferretdb/PATCHES.md) ---------
+
+
+@pytest.fixture
+def scratch():
+    """A fresh scratch database ("plans_<uuid>") with the schemas' collections and indexes
+    (without TTL, which the local server refuses), dropped afterwards."""
+    import pymongo
+
+    client = pymongo.MongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000,
+                                 tz_aware=True)
+    name = "plans_" + uuid.uuid4().hex[:16]
+    try:
+        db = client[name]
+        for path in sorted((REPO / "sql-free-schemas").glob("*.json")):
+            schema = jsonlib.loads(path.read_text())
+            for ix in schema["indexes"]:
+                opts = {k: v for k, v in ix.items() if k not in ("key", "expireAfterSeconds")}
+                db[schema["collection"]].create_index(list(ix["key"].items()), **opts)
+        yield db
+    finally:
+        try:
+            client.drop_database(name)
+        finally:
+            client.close()
+
+
+def explain(db, coll, f, sort=None, limit=21):
+    """The server's explain of a find of f (and sort), as the app sends it."""
+    cmd = {"find": coll, "filter": f, "limit": limit}
+    if sort:
+        cmd["sort"] = dict(sort)
+    return db.command("explain", cmd)
+
+
+def plan_table(plan):
+    """The table a plan reads: "id=3 parent=0 notused=0 detail=SEARCH videos_f10c81cd USING
+    INDEX ..." -> videos_f10c81cd (not json_each, which looks into one row's array, nor a
+    subquery)."""
+    for row in plan:
+        words = row.split("detail=", 1)[-1].split()
+        if len(words) > 1 and words[0] in ("SEARCH", "SCAN") and words[1] != "json_each" \
+                and not words[1].startswith("("):
+            return words[1]
+    return "?"
+
+
+def assert_index_search(db, coll, f, index, sort=None, limit=21, sorted_=True, pushdown=True):
+    """The server's plan for f (and sort) searches index and neither scans nor sorts. index:
+    comma-separated names that must all be searched, each one "a|b" when either will do.
+    sorted_=False: the sort may be done in memory; pushdown=False: part of the filter (a keyset
+    range on a number) is checked after the read. Returns the query planner's answer."""
+    res = explain(db, coll, f, sort, limit)
+    qp = res["queryPlanner"]
+    plan = qp.get("Plan", [])
+    what = f"{coll} {f} sort {sort}: {jsonlib.dumps(qp, default=str)}"
+    assert plan, what
+    table = plan_table(plan)
+    for alternatives in index.split(","):
+        used = [re.compile(rf"USING INDEX {re.escape(table)}_{re.escape(ix)}(\s|$)")
+                for ix in alternatives.split("|")]
+        assert any(u.search(row) for row in plan for u in used), what
+    assert not any(f"detail=SCAN {table}" in row for row in plan), what
+    if sorted_:
+        assert not any("TEMP B-TREE" in row for row in plan), what
+    if sort and sorted_:
+        assert qp.get("FieldSorted", 0) >= 1, what
+        assert res.get("sortPushdown") is True, what
+    if pushdown:
+        assert res.get("filterPushdown") is True, what
+    return qp

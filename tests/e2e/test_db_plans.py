@@ -11,46 +11,16 @@ are those of sql-free-schemas/ (without TTL, which the local server refuses).
 """
 
 import datetime
-import json
 import random
-import uuid
 
-import pymongo
-import pytest
 from bson import ObjectId
 
-from conftest import MONGODB_URI, REPO
+from conftest import assert_index_search, explain, plan_table
 
 LISTED = ["processing", "ready"]
 OWN = ["processing", "ready", "failed"]
 SORT = [("createdAt", -1), ("_id", -1)]
 T0 = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)
-
-
-def _client():
-    return pymongo.MongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000,
-                               tz_aware=True)
-
-
-@pytest.fixture
-def scratch():
-    """A fresh scratch database with the schemas' collections and indexes, dropped afterwards."""
-    client = _client()
-    name = "plans_" + uuid.uuid4().hex[:16]
-    try:
-        db = client[name]
-        for path in sorted((REPO / "sql-free-schemas").glob("*.json")):
-            schema = json.loads(path.read_text())
-            coll = db[schema["collection"]]
-            for ix in schema["indexes"]:
-                opts = {k: v for k, v in ix.items() if k not in ("key", "expireAfterSeconds")}
-                coll.create_index(list(ix["key"].items()), **opts)
-        yield db
-    finally:
-        try:
-            client.drop_database(name)
-        finally:
-            client.close()
 
 
 # The filters of common/db_videos.c (build_list_filter): who may see what, then the owner, the
@@ -74,41 +44,6 @@ def list_filter(viewer=None, owner=None, tag=None, cursor=None):
 def full_scan(f):
     """The same filter in a form the planner leaves alone (a double $nor): a full scan."""
     return {"$nor": [{"$nor": [f]}]}
-
-
-def explain(db, coll, f, sort=None, limit=21):
-    cmd = {"find": coll, "filter": f, "limit": limit}
-    if sort:
-        cmd["sort"] = dict(sort)
-    return db.command("explain", cmd)
-
-
-def assert_index_search(db, coll, f, index, sort=None):
-    """The server's plan for f (and sort) searches index and neither scans nor sorts."""
-    res = explain(db, coll, f, sort)
-    qp = res["queryPlanner"]
-    plan = qp.get("Plan", [])
-    what = f"{coll} {f} sort {sort}: {json.dumps(qp, default=str)}"
-    assert plan, what
-    table = _table(plan)
-    for ix in index.split(","):
-        assert any(f"USING INDEX {table}_{ix} " in row for row in plan), what
-    assert not any(f"detail=SCAN {table}" in row or "TEMP B-TREE" in row for row in plan), what
-    if sort:
-        assert qp.get("FieldSorted", 0) >= 1, what
-        assert res.get("sortPushdown") is True, what
-    assert res.get("filterPushdown") is True, what
-
-
-def _table(plan):
-    # "id=3 parent=0 notused=0 detail=SEARCH videos_f10c81cd USING INDEX ..." -> the table name
-    # (not json_each, which looks into one row's array, nor a subquery)
-    for row in plan:
-        words = row.split("detail=", 1)[-1].split()
-        if len(words) > 1 and words[0] in ("SEARCH", "SCAN") and words[1] != "json_each" \
-                and not words[1].startswith("("):
-            return words[1]
-    return "?"
 
 
 def _video(owner, i, **kw):
@@ -364,7 +299,7 @@ def test_db_plans_results_match_a_full_scan(scratch):
                                    (owners[0], None, False)):
         qp = explain(db, "videos", list_filter(viewer, owner), SORT)["queryPlanner"]
         assert qp["Index"] and (qp["FieldSorted"] > 0) is sorted_, (viewer, owner, qp)
-        assert not any(f"detail=SCAN {_table(qp['Plan'])}" in row for row in qp["Plan"]), qp
+        assert not any(f"detail=SCAN {plan_table(qp['Plan'])}" in row for row in qp["Plan"]), qp
     # f. by tag, newest first (createdAt ties: compare as sets, then the order of createdAt)
     for tag in ("cats", "t3", "none"):
         got = _check_same(v, {"tags": tag}, sort=[("createdAt", -1)], ordered=False)
@@ -421,7 +356,7 @@ def test_db_plans_feed_reads_many_owners_in_one_range(scratch):
         assert qp["Index"] == "ownerId_1_createdAt_-1__id_-1", qp
         assert qp["FieldSorted"] >= 1 and res["sortPushdown"] is True, qp
         assert any("one index range" in n for n in qp.get("Notes", [])), qp
-        table = _table(qp["Plan"])
+        table = plan_table(qp["Plan"])
         assert any(f"USING INDEX {table}_ownerId_1_createdAt_-1__id_-1 " in r for r in qp["Plan"]), qp
         assert not any(f"detail=SCAN {table}" in r for r in qp["Plan"]), qp
         for lim in (21, 5):

@@ -11,7 +11,6 @@ only read their metadata, and uploads would make the tests slow. A few are real 
 import concurrent.futures
 import datetime
 import functools
-import json
 import re
 import uuid
 
@@ -27,12 +26,12 @@ from conftest import (
     MONGODB_URI,
     REPO,
     TIME_RE,
+    assert_index_search,
     assert_problem,
     assert_validation,
     describe,
     openapi_spec,
 )
-from test_db_plans import assert_index_search
 
 PL = "/api/v1/playlists"
 MINE = "/api/v1/users/me/playlists"
@@ -658,26 +657,6 @@ def test_playlists_lists(api, make_user):
 
 
 # --- plans: each query of common/db_playlists.c reads through an index ---------------------------
-
-
-@pytest.fixture
-def scratch():
-    client = pymongo.MongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000,
-                                 tz_aware=True)
-    name = "plans_pl_" + uuid.uuid4().hex[:12]
-    try:
-        db = client[name]
-        for path in sorted((REPO / "sql-free-schemas").glob("*.json")):
-            schema = json.loads(path.read_text())
-            for ix in schema["indexes"]:
-                opts = {k: v for k, v in ix.items() if k not in ("key", "expireAfterSeconds")}
-                db[schema["collection"]].create_index(list(ix["key"].items()), **opts)
-        yield db
-    finally:
-        try:
-            client.drop_database(name)
-        finally:
-            client.close()
 
 
 def test_playlists_plans_use_an_index(scratch):
