@@ -48,13 +48,14 @@
 #define MAX_MEDIA_PATH 255 /* bytes of the file path after /media/<token>/<videoId>/ */
 
 /* Community */
-#define MAX_BIO                  1000       /* characters of a channel's bio */
-#define MAX_COMMENT              10000      /* characters of a comment */
-#define MAX_POST                 5000       /* characters of a community post */
-#define MAX_PLAYLIST_TITLE       150        /* characters of a playlist's title */
-#define MAX_PLAYLIST_DESCRIPTION 5000       /* characters of a playlist's description */
-#define MAX_PLAYLIST_ITEMS       5000       /* videos in one playlist */
-#define MAX_IMAGE_BYTES          (5u << 20) /* bytes of an avatar or banner as uploaded */
+#define MAX_CACHED_PAGE          (64u * 1024) /* bytes of a list page kept in a worker's cache */
+#define MAX_BIO                  1000         /* characters of a channel's bio */
+#define MAX_COMMENT              10000        /* characters of a comment */
+#define MAX_POST                 5000         /* characters of a community post */
+#define MAX_PLAYLIST_TITLE       150          /* characters of a playlist's title */
+#define MAX_PLAYLIST_DESCRIPTION 5000         /* characters of a playlist's description */
+#define MAX_PLAYLIST_ITEMS       5000         /* videos in one playlist */
+#define MAX_IMAGE_BYTES          (5u << 20)   /* bytes of an avatar or banner as uploaded */
 
 /* Videos */
 #define MAX_TITLE           200          /* characters of a video title */

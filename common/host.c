@@ -361,21 +361,36 @@ host_workers_count(const struct host *h, int64_t now_ms, int64_t stuck_ms, struc
     }
 }
 
-int
-host_upload_claim(struct host *h, unsigned max)
+/* Takes a free slot of [first, first + n). */
+static int
+claim(struct host *h, unsigned first, unsigned n)
 {
     unsigned i;
 
     if (h == NULL) {
         return HOST_NO_SLOT;
     }
-    for (i = 0; i < max && i < HOST_UPLOAD_SLOTS; i++) {
+    for (i = first; i < first + n && i < HOST_UPLOAD_SLOTS; i++) {
         if (lock_byte(h->fd, F_OFD_SETLK, F_WRLCK, (off_t)(LOCK_UPLOAD + i), NULL) == 0) {
             h->upload_slot = (int)i;
             return (int)i;
         }
     }
     return -1;
+}
+
+int
+host_upload_claim(struct host *h, unsigned max)
+{
+    return claim(h, 0,
+                 max < HOST_UPLOAD_SLOTS - HOST_IMAGE_SLOTS ? max
+                                                            : HOST_UPLOAD_SLOTS - HOST_IMAGE_SLOTS);
+}
+
+int
+host_image_claim(struct host *h)
+{
+    return claim(h, HOST_UPLOAD_SLOTS - HOST_IMAGE_SLOTS, HOST_IMAGE_SLOTS);
 }
 
 void

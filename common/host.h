@@ -66,6 +66,10 @@ void host_workers_count(const struct host *h, int64_t now_ms, int64_t stuck_ms,
 /* Takes an upload slot unless max are taken. Returns the slot, -1 when full, or
  * HOST_NO_SLOT when h is NULL. */
 int host_upload_claim(struct host *h, unsigned max);
+/* The last HOST_IMAGE_SLOTS slots are image encodes' (fcgi/images.c), never uploads': takes
+ * one as host_upload_claim does; freed with host_upload_release. */
+#define HOST_IMAGE_SLOTS 2
+int host_image_claim(struct host *h);
 /* Frees a slot from host_upload_claim (a negative slot is a no-op). */
 void host_upload_release(struct host *h, int slot);
 /* Returns how many of the first max slots are taken now (0 if h is NULL). */

@@ -10,11 +10,11 @@
  * is a new row; its group-by field needs an index in the source's schema file (every page
  * of targets is counted with an $in on it).
  *
- * How: one pass over the targets (a single cursor, read a page of 100 at a time: checking
- * every target is a scan by nature, done once), then one aggregate per page: $match (the
- * row's filter and group-by $in the page's ids, served by the group-by field's index) and
- * a $group with ONE $sum (FerretDB 1.24 computes only the first accumulator right). A
- * target with no source documents counts 0. Memory stays one page whatever the size. A counter is
+ * How: one pass over the targets (a single cursor read to its end first, ids and counters
+ * only, about 32 bytes a target: checking every target is a scan by nature, done once), then
+ * one aggregate per page of 100: $match (the row's filter and group-by $in the page's ids,
+ * served by the group-by field's index) and a $group with ONE $sum (FerretDB 1.24 computes
+ * only the first accumulator right). A target with no source documents counts 0. A counter is
  * written only when it differs, with $set conditioned on the value read, so an $inc that lands
  * meanwhile is not overwritten (that target is reported, and a second run settles it).
  *
@@ -25,6 +25,7 @@
  * line per row is printed; exit 0, or 1 if some changed meanwhile. 2: the database failed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bson/bson.h>
@@ -87,50 +88,66 @@ number_of(const bson_iter_t *it, int64_t *out)
     }
 }
 
-/* Opens one cursor over every target, its counter only: one pass, read a batch at a time.
- * (A keyset on _id alone would be a scan per page on the local server, whose planner pushes
- * no range without an equality before it.) */
-static mongoc_cursor_t *
-open_targets(mongoc_database_t *d, const struct counter *c, mongoc_collection_t **coll)
+/* One target as first read: its id and its counter. */
+struct target {
+    bson_oid_t id;
+    int64_t stored;
+    bool has, absent;
+};
+
+/* Reads every target's id and counter into *out (malloc'd, *n of them) in one pass of one
+ * cursor, nothing done between its batches: a cursor left waiting while pages are counted
+ * dies on the local server ("cursor id not found" at 100k), and a keyset on _id alone would
+ * be a scan per page there (its planner pushes no range without an equality before it).
+ * About 32 bytes a target: 3 MB for 100k. */
+static int
+load_targets(mongoc_database_t *d, const struct counter *c, struct target **out, size_t *n)
 {
+    mongoc_collection_t *coll = mongoc_database_get_collection(d, c->target);
     bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
     mongoc_cursor_t *cur;
+    const bson_t *doc;
+    struct target *rows = NULL;
+    size_t cap = 0;
+    bson_error_t e;
+    bson_iter_t it;
+    int rc = 0;
 
-    *coll = mongoc_database_get_collection(d, c->target);
+    *n = 0;
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
     BSON_APPEND_INT32(&proj, c->field, 1);
     bson_append_document_end(&opts, &proj);
-    BSON_APPEND_INT32(&opts, "batchSize", RECOUNT_PAGE);
-    cur = mongoc_collection_find_with_opts(*coll, &f, &opts, NULL);
-    bson_destroy(&f);
-    bson_destroy(&opts);
-    return cur;
-}
-
-/* Reads the next page of targets from cur (p->n 0: none left). */
-static int
-read_targets(mongoc_cursor_t *cur, const struct counter *c, struct page *p)
-{
-    const bson_t *doc;
-    bson_error_t e;
-    bson_iter_t it;
-
-    p->n = 0;
-    while (p->n < RECOUNT_PAGE && mongoc_cursor_next(cur, &doc)) {
+    BSON_APPEND_INT32(&opts, "batchSize", 10000);
+    cur = mongoc_collection_find_with_opts(coll, &f, &opts, NULL);
+    while (rc == 0 && mongoc_cursor_next(cur, &doc)) {
         if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it)) {
             continue; /* counters are on documents with ObjectIds */
         }
-        bson_oid_copy(bson_iter_oid(&it), &p->ids[p->n]);
-        p->absent[p->n] = !bson_iter_init_find(&it, doc, c->field);
-        p->has[p->n] = !p->absent[p->n] && number_of(&it, &p->stored[p->n]);
-        p->expected[p->n] = 0;
-        p->n++;
+        if (*n == cap) {
+            struct target *more = realloc(rows, (cap = cap ? 2 * cap : 1024) * sizeof(*rows));
+
+            if (more == NULL) {
+                fprintf(stderr, "stremoractl: out of memory\n");
+                rc = -1;
+                break;
+            }
+            rows = more;
+        }
+        bson_oid_copy(bson_iter_oid(&it), &rows[*n].id);
+        rows[*n].absent = !bson_iter_init_find(&it, doc, c->field);
+        rows[*n].has = !rows[*n].absent && number_of(&it, &rows[*n].stored);
+        (*n)++;
     }
-    if (mongoc_cursor_error(cur, &e)) {
+    if (rc == 0 && mongoc_cursor_error(cur, &e)) {
         fprintf(stderr, "stremoractl: reading %s: %s\n", c->target, e.message);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(&f);
+    bson_destroy(&opts);
+    *out = rows;
+    return rc;
 }
 
 /* The $match of a page: the row's filter and group_by $in the page's ids. */
@@ -264,11 +281,10 @@ static int
 recount_one(mongoc_database_t *d, const struct counter *c, bool dry_run, struct tally *t)
 {
     static struct page p; /* one page at a time, whatever the collection's size */
-    mongoc_collection_t *coll;
-    mongoc_cursor_t *cur;
+    struct target *rows = NULL;
     bson_error_t e;
     bson_t *filter = bson_new_from_json((const uint8_t *)c->filter, -1, &e);
-    size_t i;
+    size_t i, nrows = 0, at = 0;
     int rc = 0;
 
     if (filter == NULL) {
@@ -276,9 +292,20 @@ recount_one(mongoc_database_t *d, const struct counter *c, bool dry_run, struct 
                 e.message);
         return -1;
     }
-    cur = open_targets(d, c, &coll);
+    if (load_targets(d, c, &rows, &nrows) == -1) {
+        free(rows);
+        bson_destroy(filter);
+        return -1;
+    }
     do {
-        if (read_targets(cur, c, &p) == -1 || (p.n > 0 && count_page(d, c, filter, &p) == -1)) {
+        for (p.n = 0; p.n < RECOUNT_PAGE && at < nrows; p.n++, at++) {
+            bson_oid_copy(&rows[at].id, &p.ids[p.n]);
+            p.stored[p.n] = rows[at].stored;
+            p.has[p.n] = rows[at].has;
+            p.absent[p.n] = rows[at].absent;
+            p.expected[p.n] = 0;
+        }
+        if (p.n > 0 && count_page(d, c, filter, &p) == -1) {
             rc = -1;
             break;
         }
@@ -303,9 +330,8 @@ recount_one(mongoc_database_t *d, const struct counter *c, bool dry_run, struct 
                 rc = fix(d, c, &p, i, t);
             }
         }
-    } while (rc == 0 && p.n == RECOUNT_PAGE);
-    mongoc_cursor_destroy(cur);
-    mongoc_collection_destroy(coll);
+    } while (rc == 0 && at < nrows);
+    free(rows);
     bson_destroy(filter);
     return rc;
 }

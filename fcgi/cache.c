@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "arena.h"
+#include "bounds.h"
 #include "clock.h"
 #include "crypto.h"
 #include "host.h"
@@ -48,7 +49,8 @@ page_cache_get(struct request *r, struct page_cache *pc, const char *who, const 
     size_t len = 0, i;
 
     pc->ok = false;
-    if (id == NULL) {
+    /* Without the host file no write would end an entry (every generation reads 0). */
+    if (id == NULL || r->app->host == NULL) {
         return NULL;
     }
     crypto_sha256(id, strlen(id), digest);
@@ -75,7 +77,8 @@ page_cache_put(struct request *r, const struct page_cache *pc, const char *json)
     size_t jlen = json != NULL ? strlen(json) + 1 : 0;
     struct page_entry *e;
 
-    if (!pc->ok || json == NULL || (e = arena_alloc(r->arena, sizeof(*e) + jlen)) == NULL) {
+    if (!pc->ok || json == NULL || jlen > MAX_CACHED_PAGE ||
+        (e = arena_alloc(r->arena, sizeof(*e) + jlen)) == NULL) {
         return;
     }
     e->json_len = jlen;

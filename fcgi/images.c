@@ -179,9 +179,10 @@ put(struct request *r, enum image_kind kind)
     if (fmt == IMAGE_NONE) {
         return respond_problem(r, PROB_INVALID_IMAGE, "The body is not a JPEG, PNG or WebP image");
     }
-    /* Encodes take a worker and up to IMAGE_MEM each: a few at a time per host, so that
+    /* Encodes take a worker and up to IMAGE_MEM each: HOST_IMAGE_SLOTS at a time per host
+     * (slots of their own: uploads never wait for them, nor they for uploads), so that
      * images sent in parallel never hold the whole pool. */
-    if ((slot = host_upload_claim(r->app->host, IMAGE_ENCODES)) == -1) {
+    if ((slot = host_image_claim(r->app->host)) == -1) {
         respond_header(r, "Retry-After: 2");
         return respond_problem(r, PROB_TOO_MANY_UPLOADS, "Too many images being encoded");
     }

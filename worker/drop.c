@@ -34,6 +34,7 @@
 
 #define CLEANUP_ATTEMPTS 10 /* as fcgi/videos.c gives a deleted video's job */
 #define VIDEOS_PER_READ  50
+#define VIDEOS_ARENA     (8u << 20) /* one page of videos, their JSON and cleanup jobs */
 
 /* Is the document still there? 1 yes, 0 gone, -1 the database did not answer. */
 static int
@@ -52,11 +53,11 @@ still_there(struct job_run *r, const char *coll, const bson_oid_t *id)
 /* Deletes one video of a deleted user the way the API does: its cleanup job first (which
  * removes its files and tells the webhooks), then the document and its files. */
 static enum db_status
-delete_video(struct job_run *r, const struct video *v)
+delete_video(struct job_run *r, struct arena *a, const struct video *v)
 {
     bson_t payload = BSON_INITIALIZER;
     struct job_spec spec = {JOB_CLEANUP, &v->id, NULL, &payload, 0, CLEANUP_ATTEMPTS, 0};
-    const char *json = js_string(r->a, video_json(r->a, v));
+    const char *json = js_string(a, video_json(a, v));
     enum db_status st;
 
     if (json == NULL) {
@@ -65,12 +66,12 @@ delete_video(struct job_run *r, const struct video *v)
     }
     BSON_APPEND_UTF8(&payload, "video", json);
     BSON_APPEND_OID(&payload, "ownerId", &v->owner_id);
-    st = job_enqueue(r->a, r->w->db, &spec);
+    st = job_enqueue(a, r->w->db, &spec);
     bson_destroy(&payload);
     if (st != DB_OK) {
         return st;
     }
-    st = db_videos_delete(r->a, r->w->db, &v->id);
+    st = db_videos_delete(a, r->w->db, &v->id);
     if (st != DB_OK && st != DB_NOT_FOUND) {
         return st;
     }
@@ -96,14 +97,15 @@ id_one(void *ctx, const bson_t *doc)
 }
 
 /* Deletes every video of user, whatever its status, a page at a time (each read anew: the
- * deleted ones are gone from the next). */
+ * deleted ones are gone from the next), in a scratch arena emptied every page. */
 static enum db_status
 delete_videos(struct job_run *r, const bson_oid_t *user)
 {
+    struct arena *a = arena_new(VIDEOS_ARENA);
     int64_t beat = 0;
-    enum db_status st;
+    enum db_status st = DB_ERROR;
 
-    for (;;) {
+    while (a != NULL) {
         bson_t f = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
         struct ids page = {.n = 0};
         size_t i;
@@ -113,27 +115,32 @@ delete_videos(struct job_run *r, const bson_oid_t *user)
         BSON_APPEND_INT32(&proj, "_id", 1);
         bson_append_document_end(&opts, &proj);
         BSON_APPEND_INT64(&opts, "limit", VIDEOS_PER_READ);
-        st = db_find_each(r->a, r->w->db, "videos", &f, &opts, id_one, &page);
+        arena_reset(a);
+        st = db_find_each(a, r->w->db, "videos", &f, &opts, id_one, &page);
         bson_destroy(&f);
         bson_destroy(&opts);
         if (st != DB_OK || page.n == 0) {
-            return st;
+            break;
         }
-        for (i = 0; i < page.n; i++) {
+        for (i = 0; i < page.n && st == DB_OK; i++) {
             struct video v;
 
-            st = db_videos_get(r->a, r->w->db, &page.ids[i], &v);
+            st = db_videos_get(a, r->w->db, &page.ids[i], &v);
             if (st == DB_OK) {
-                st = delete_video(r, &v);
+                st = delete_video(r, a, &v);
+            } else if (st == DB_NOT_FOUND) {
+                st = DB_OK;
             }
-            if (st != DB_OK && st != DB_NOT_FOUND) {
-                return st;
-            }
-            if (!job_run_heartbeat_due(r, &beat)) {
-                return DB_CONFLICT; /* no longer ours */
+            if (st == DB_OK && !job_run_heartbeat_due(r, &beat)) {
+                st = DB_CONFLICT; /* no longer ours */
             }
         }
+        if (st != DB_OK) {
+            break;
+        }
     }
+    arena_free(a);
+    return st;
 }
 
 static enum job_outcome
@@ -175,6 +182,9 @@ drop_user(struct job_run *r, const bson_oid_t *id)
     }
     image_drop_user(r->w->cfg.media_root, db_get_str(r->a, r->job->payload, "avatar"),
                     db_get_str(r->a, r->job->payload, "banner"));
+    /* Cached pages showed their comments, likes and subscriptions: they end now. */
+    host_gen_bump(r->w->host, HOST_KEY_CHANNELS);
+    host_gen_bump(r->w->host, HOST_KEY_VIDEO_LISTS);
     return JOB_OUTCOME_DONE;
 }
 

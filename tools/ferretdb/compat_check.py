@@ -17,6 +17,7 @@ with the patched one (and back).
 Prints what it checks and exits non-zero at the first difference.
 """
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -102,7 +103,7 @@ def main():
     p, client = start(pristine, d)
     db = client[name]
     for path in sorted((REPO / "sql-free-schemas").glob("*.json")):
-        schema = plans.json.loads(path.read_text())
+        schema = json.loads(path.read_text())
         for ix in schema["indexes"]:
             opts = {k: v for k, v in ix.items() if k not in ("key", "expireAfterSeconds")}
             db[schema["collection"]].create_index(list(ix["key"].items()), **opts)
