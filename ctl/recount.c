@@ -34,7 +34,11 @@
 #include "ctl.h"
 #include "db.h"
 
-#define RECOUNT_PAGE 100 /* targets a page: $in of at most 100 values is index-served */
+/* Targets asked for in one reply (the server caps a reply at 16 MB, about 400k of these
+ * small documents): the local server answered a getMore with "cursor id not found" at 10k
+ * and 100k targets with smaller batches, on a busy machine. */
+#define RECOUNT_BATCH 1000000
+#define RECOUNT_PAGE  100 /* targets a page: $in of at most 100 values is index-served */
 
 struct counter {
     const char *target;   /* the collection holding the counter */
@@ -96,10 +100,9 @@ struct target {
 };
 
 /* Reads every target's id and counter into *out (malloc'd, *n of them) in one pass of one
- * cursor, nothing done between its batches: a cursor left waiting while pages are counted
- * dies on the local server ("cursor id not found" at 100k), and a keyset on _id alone would
- * be a scan per page there (its planner pushes no range without an equality before it).
- * About 32 bytes a target: 3 MB for 100k. */
+ * cursor, in as few replies as the server gives (RECOUNT_BATCH), before any page is
+ * counted; a keyset on _id alone would be a scan per page on the local server (its planner
+ * pushes no range without an equality before it). About 32 bytes a target: 3 MB for 100k. */
 static int
 load_targets(mongoc_database_t *d, const struct counter *c, struct target **out, size_t *n)
 {
@@ -117,7 +120,7 @@ load_targets(mongoc_database_t *d, const struct counter *c, struct target **out,
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
     BSON_APPEND_INT32(&proj, c->field, 1);
     bson_append_document_end(&opts, &proj);
-    BSON_APPEND_INT32(&opts, "batchSize", 10000);
+    BSON_APPEND_INT32(&opts, "batchSize", RECOUNT_BATCH);
     cur = mongoc_collection_find_with_opts(coll, &f, &opts, NULL);
     while (rc == 0 && mongoc_cursor_next(cur, &doc)) {
         if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it)) {
