@@ -36,7 +36,8 @@
 #include "pwhash.h"
 #include "str.h"
 
-#define SCHEMA_MAX (256u * 1024) /* bytes of one schema file */
+#define SCHEMA_MAX            (256u * 1024) /* bytes of one schema file */
+#define CTL_SOCKET_TIMEOUT_MS 600000        /* a command's longest wait for one reply */
 
 static int
 usage(void)
@@ -451,6 +452,20 @@ main(int argc, char **argv)
         return 1;
     }
     log_init("stremoractl", LOG_WARN);
+    /* Our commands read whole collections (migrate, seed, recount): one reply may take the
+     * local server longer than the API's 5 s socket timeout (111k videos did), so unless the
+     * URI says otherwise they wait up to CTL_SOCKET_TIMEOUT_MS. */
+    if (strstr(cfg.mongodb_uri, "socketTimeoutMS=") == NULL &&
+        strlen(cfg.mongodb_uri) + 40 < sizeof(cfg.mongodb_uri)) {
+        const char *hosts = strstr(cfg.mongodb_uri, "://");
+        size_t len = strlen(cfg.mongodb_uri);
+
+        snprintf(cfg.mongodb_uri + len, sizeof(cfg.mongodb_uri) - len, "%ssocketTimeoutMS=%d",
+                 strchr(cfg.mongodb_uri, '?') != NULL              ? "&"
+                 : hosts != NULL && strchr(hosts + 3, '/') != NULL ? "?"
+                                                                   : "/?",
+                 CTL_SOCKET_TIMEOUT_MS);
+    }
     if ((db = db_new(&cfg, err, sizeof(err))) == NULL) {
         fprintf(stderr, "stremoractl: %s\n", err);
         return 1;
