@@ -85,30 +85,6 @@ ratings_mine(struct request *r, const char *video_hex, enum rating_value *out)
     return DB_OK;
 }
 
-/* Loads the video of {id} that the caller may see into v. Returns true, or false after
- * answering (404 for malformed, missing or invisible). */
-static bool
-visible_video(struct request *r, struct video *v, int *rc)
-{
-    bson_oid_t id;
-    enum db_status st;
-
-    if (db_oid_parse(req_param(r, "id"), &id) == -1) {
-        *rc = respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
-        return false;
-    }
-    st = db_videos_get(r->arena, r->app->db, &id, v);
-    if (st == DB_NOT_FOUND || (st == DB_OK && !video_visible_to(v, &r->user))) {
-        *rc = respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
-        return false;
-    }
-    if (st != DB_OK) {
-        *rc = respond_db_problem(r, st);
-        return false;
-    }
-    return true;
-}
-
 static bool
 caller_id(struct request *r, bson_oid_t *user, int *rc)
 {
@@ -134,7 +110,7 @@ h_ratings_video_put(struct request *r)
     enum db_status st;
     int rc;
 
-    if (!caller_id(r, &user, &rc) || !visible_video(r, &v, &rc)) {
+    if (!caller_id(r, &user, &rc) || !video_load_visible(r, &v, &rc)) {
         return rc;
     }
     if (!body_fields(r, spec, 1, val, false, &rc)) {
@@ -187,7 +163,7 @@ h_ratings_video_delete(struct request *r)
     enum db_status st;
     int rc;
 
-    if (!caller_id(r, &user, &rc) || !visible_video(r, &v, &rc)) {
+    if (!caller_id(r, &user, &rc) || !video_load_visible(r, &v, &rc)) {
         return rc;
     }
     st = db_ratings_clear(r->arena, r->app->db, &user, RATE_VIDEO, &v.id, &before);

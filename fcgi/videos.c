@@ -261,10 +261,8 @@ h_videos_get(struct request *r)
     return e != NULL ? respond_entry(r, e, hex) : -1;
 }
 
-/* Loads the video named by {id} that the caller may see. Returns true, or false after
- * answering (404 for missing, malformed or invisible). */
-static bool
-load_visible(struct request *r, struct video *v, int *rc)
+bool
+video_load_visible(struct request *r, struct video *v, int *rc)
 {
     bson_oid_t id;
     enum db_status st;
@@ -338,7 +336,7 @@ h_videos_update(struct request *r)
     enum db_status st;
     int rc;
 
-    if (!load_visible(r, &v, &rc)) {
+    if (!video_load_visible(r, &v, &rc)) {
         return rc;
     }
     if (!video_writable_by(&v, &r->user)) {
@@ -413,7 +411,7 @@ h_videos_delete(struct request *r)
     enum db_status st;
     int rc;
 
-    if (!load_visible(r, &v, &rc)) {
+    if (!video_load_visible(r, &v, &rc)) {
         bson_destroy(&payload);
         return rc;
     }
@@ -464,7 +462,7 @@ h_videos_playback(struct request *r)
     char expires[32], *tok, *base;
     int rc;
 
-    if (!load_visible(r, &v, &rc)) {
+    if (!video_load_visible(r, &v, &rc)) {
         return rc;
     }
     tok = slink_sign(r->arena, keys_current(&app->keys), str_from(v.id_hex), expiry);

@@ -6,6 +6,7 @@
 #ifndef STREMORA_FCGI_VIDEOS_H
 #define STREMORA_FCGI_VIDEOS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,10 @@ struct video;
  * stale. */
 enum db_status videos_page_json(struct request *r, const struct video *vs, size_t n,
                                 struct json_object ***out, uint64_t *gens);
+
+/* Loads the video named by {id} that the caller may see into v. Returns true, or false after
+ * answering (404 video_not_found for a malformed, missing or invisible one, 503). */
+bool video_load_visible(struct request *r, struct video *v, int *rc);
 
 /* Answers status with v as the API shows it (its owner's card, the caller's rating), as
  * GET /api/v1/videos/{id} does; 503 when the database fails. */
