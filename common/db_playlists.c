@@ -23,6 +23,7 @@
 
 #define RANK_STEP       (INT64_C(1) << 20) /* between neighbours written anew */
 #define RANK_BASE       (INT64_C(1) << 40) /* the first item's: room for 2^20 inserts in front */
+#define RANK_ROOM       (RANK_STEP / 4)    /* apart after a renumber: 18 halvings before the next */
 #define RANK_MAX        PLAYLIST_RANK_MAX
 #define ITEMS_SLACK     64  /* items a racing add may hold before giving back */
 #define RANK_LEN        16  /* hex digits of a stored rank */
@@ -490,14 +491,19 @@ set_rank(struct arena *a, struct db *db, const bson_oid_t *item, int64_t rank, i
     return st;
 }
 
-/* Writes the whole order anew, RANK_STEP apart, leaving a place just before the item
- * next (NULL: at the end); *rank gets that place. Each write leaves a valid order. */
+/* Makes room just before the item next (NULL: at the end) and gives *rank that place.
+ * Only a window around the place is rewritten: it widens (doubling) until the ranks its
+ * neighbours leave are enough to spread its items and the new one RANK_ROOM apart, so a
+ * crowded spot costs a few writes, not one per item of the playlist. Items moving down are
+ * written first, lowest first, then those moving up, highest first: each write leaves a
+ * valid order. */
 static enum db_status
 renumber(struct arena *a, struct db *db, const bson_oid_t *playlist,
          const struct playlist_item *next, int64_t *rank)
 {
     struct playlist_item *order;
-    size_t n, i, at;
+    int64_t low, high, step, *want;
+    size_t n, i, at, lo, hi, w;
     enum db_status st;
 
     if ((st = db_playlists_items(a, db, playlist, &order, &n)) != DB_OK) {
@@ -505,14 +511,35 @@ renumber(struct arena *a, struct db *db, const bson_oid_t *playlist,
     }
     for (at = 0; at < n && (next == NULL || !bson_oid_equal(&order[at].id, &next->id)); at++) {
     }
-    for (i = 0; i < n; i++) {
-        int64_t want = RANK_BASE + (int64_t)(i < at ? i : i + 1) * RANK_STEP;
-
-        if (order[i].rank != want && (st = set_rank(a, db, &order[i].id, want, NULL)) != DB_OK) {
+    for (w = 1;; w *= 2) {
+        lo = at > w ? at - w : 0;
+        hi = n - at > w ? at + w : n;
+        low = lo > 0 ? order[lo - 1].rank : 0;
+        high = hi < n ? order[hi].rank : RANK_MAX;
+        step = (high - low) / (int64_t)(hi - lo + 2);
+        if (step >= RANK_ROOM || (lo == 0 && hi == n)) {
+            break;
+        }
+    }
+    if (step < 2 || (want = arena_alloc(a, (n + 1) * sizeof(*want))) == NULL) {
+        return DB_ERROR; /* cannot be: RANK_MAX spreads far more than a full playlist */
+    }
+    for (i = lo; i < hi; i++) {
+        want[i] = low + (int64_t)(i - lo + (i < at ? 1 : 2)) * step;
+    }
+    for (i = lo; i < hi; i++) {
+        if (want[i] < order[i].rank &&
+            (st = set_rank(a, db, &order[i].id, want[i], NULL)) != DB_OK) {
             return st;
         }
     }
-    *rank = RANK_BASE + (int64_t)at * RANK_STEP;
+    for (i = hi; i-- > lo;) {
+        if (want[i] > order[i].rank &&
+            (st = set_rank(a, db, &order[i].id, want[i], NULL)) != DB_OK) {
+            return st;
+        }
+    }
+    *rank = low + (int64_t)(at - lo + 1) * step;
     return DB_OK;
 }
 

@@ -624,6 +624,14 @@ h_playlists_item_add(struct request *r)
     if (st == DB_CONFLICT) {
         return respond_problem(r, PROB_PLAYLIST_FULL, NULL);
     }
+    /* The video deleted meanwhile: its cleanup job may have dropped its items before this
+     * one went in, so the item goes back here, or nothing would ever remove it. */
+    if (st == DB_OK && (st = db_videos_get(r->arena, r->app->db, &v.id, &v)) == DB_NOT_FOUND) {
+        st = db_playlists_item_remove(r->arena, r->app->db, &p.id, &v.id);
+        if (st == DB_OK || st == DB_NOT_FOUND) {
+            return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
+        }
+    }
     if (st == DB_OK) {
         st = db_playlists_get(r->arena, r->app->db, &p.id, &p);
     }

@@ -2535,6 +2535,7 @@
         if (!yes) return;
         setNote(note, 'Deleting…');
         api(API + '/comments/' + cm.id, { method: 'DELETE' }).then(function () {
+          setNote(note, '');
           t.bump(-1);
           announce('Comment deleted.');
           if (!parent && cm.replyCount) {
@@ -3163,9 +3164,18 @@
     var observe = lazyThumbs(c);
     var items = [];
 
+    var loaded = false;
+
     function paintRows() {
       clear(ol);
       items.forEach(function (it, i) { ol.appendChild(itemRow(it, i)); });
+      // Empty once loaded, or once its last item is removed here.
+      var empty = status.querySelector('.empty');
+      if (loaded && !items.length && !empty) {
+        status.insertBefore(h('p', { class: 'empty' }, 'This playlist is empty. Save videos to it from their watch page.'), status.firstChild);
+      } else if (items.length && empty) {
+        empty.remove();
+      }
       play.hidden = !items.length;
       if (items.length) play.href = '/watch/' + items[0].video.id + '?list=' + p.id;
       countEl.textContent = counted(items.length, 'video', 'videos');
@@ -3224,8 +3234,8 @@
 
     loadAllItems(c, p.id, function (all, hidden) {
       items = all;
+      loaded = true;
       clear(status);
-      if (!items.length) status.appendChild(h('p', { class: 'empty' }, 'This playlist is empty. Save videos to it from their watch page.'));
       if (hidden) status.appendChild(h('p', { class: 'meta' }, counted(hidden, 'video is', 'videos are') + ' hidden: private or deleted.'));
       paintRows();
     }, function (err) { clear(status).appendChild(errorBox(err.message, function () { showPlaylist(c, sec, p); })); });

@@ -519,6 +519,147 @@ test('community: subscribe, feed, like, comments and replies, playlists, profile
   }
 });
 
+// The other half of what a viewer and a channel do: dislike and change one's mind, like a
+// comment, delete comments (one with a reply stays as deleted, one without goes), empty
+// Watch later, delete a playlist, and a channel deletes its post. Each click is checked
+// against what the API says afterwards.
+test('community: dislike, comment likes, deleting comments, posts and playlists, Watch later', { timeout: 300000 }, async () => {
+  const A = await register('c', 'Cleo Channel');
+  const B = await register('d', 'Dan Viewer');
+  const title = 'Lighthouse keeper';
+  const vid = await uploadReady(A, makeClip('third.mp4', 2, 240), title);
+  const first = await call('POST', `/api/v1/videos/${vid}/comments`, { token: B.token, json: { body: 'Which coast is this?' } });
+  assert.equal(first.status, 201, JSON.stringify(first.body));
+  const reply = await call('POST', `/api/v1/videos/${vid}/comments`, { token: A.token, json: { body: 'The north one.', parentId: first.body.id } });
+  assert.equal(reply.status, 201, JSON.stringify(reply.body));
+  const second = await call('POST', `/api/v1/videos/${vid}/comments`, { token: B.token, json: { body: 'Too dark for me.' } });
+  assert.equal(second.status, 201, JSON.stringify(second.body));
+  const temp = await call('POST', '/api/v1/playlists', { token: B.token, json: { title: 'Maybe later', visibility: 'private' } });
+  assert.equal(temp.status, 201, JSON.stringify(temp.body));
+  const post = await call('POST', '/api/v1/posts', { token: A.token, json: { body: 'Off to the islands for a month.' } });
+  assert.equal(post.status, 201, JSON.stringify(post.body));
+  const b = await openPage('desktop-d', DESKTOP);
+  const a = await openPage('desktop-c', DESKTOP);
+  const rating = async () => (await call('GET', `/api/v1/videos/${vid}`, { token: B.token })).body;
+  const sessions = [a, b];
+
+  try {
+    await step(b, 'B dislikes, then likes, then clears', async () => {
+      await signIn(b, B);
+      await go(b, `/watch/${vid}`);
+      await b.page.getByRole('heading', { level: 1, name: title }).waitFor();
+      const like = b.page.getByRole('button', { name: 'Like', exact: true });
+      const dislike = b.page.getByRole('button', { name: 'Dislike', exact: true });
+      await dislike.click();
+      await until('dislike pressed', async () => (await dislike.getAttribute('aria-pressed')) === 'true');
+      assert.equal((await dislike.locator('.count').textContent()).trim(), '1');
+      let v = await rating();
+      assert.equal(v.myRating, 'dislike');
+      assert.equal(v.dislikeCount, 1);
+      await like.click();
+      await until('like pressed, dislike not', async () =>
+        (await like.getAttribute('aria-pressed')) === 'true' && (await dislike.getAttribute('aria-pressed')) === 'false');
+      assert.equal((await like.locator('.count').textContent()).trim(), '1');
+      assert.equal((await dislike.locator('.count').textContent()).trim(), '0');
+      v = await rating();
+      assert.deepEqual([v.myRating, v.likeCount, v.dislikeCount], ['like', 1, 0]);
+      await like.click();
+      await until('nothing pressed', async () => (await like.getAttribute('aria-pressed')) === 'false');
+      assert.equal((await like.locator('.count').textContent()).trim(), '0');
+      v = await rating();
+      assert.deepEqual([v.myRating, v.likeCount, v.dislikeCount], [null, 0, 0]);
+    });
+
+    await step(b, 'B likes A\'s reply', async () => {
+      const cm = commentLi(b, 'Which coast is this?');
+      await cm.getByRole('button', { name: 'Show 1 reply' }).click();
+      const r = cm.locator('.replies li.comment').filter({ hasText: 'The north one.' });
+      const like = r.getByRole('button', { name: 'Like this comment' });
+      await like.click();
+      await until('the reply\'s like', async () => (await like.getAttribute('aria-pressed')) === 'true');
+      assert.equal((await like.locator('.count').textContent()).trim(), '1');
+      const replies = await call('GET', `/api/v1/comments/${first.body.id}/replies`, { token: B.token });
+      assert.equal(replies.body.items[0].likeCount, 1, JSON.stringify(replies.body));
+    });
+
+    await step(b, 'B deletes both comments', async () => {
+      const withReply = commentLi(b, 'Which coast is this?');
+      await withReply.locator(':scope > .comment-main > .comment-actions').getByRole('button', { name: 'Delete' }).click();
+      let dlg = b.page.getByRole('dialog', { name: 'Delete this comment?' });
+      await dlg.getByText('Its text goes; its replies stay.').waitFor();
+      await dlg.getByRole('button', { name: 'Delete comment' }).click();
+      await b.page.locator('li.comment .comment-body.deleted', { hasText: 'This comment was deleted.' }).waitFor();
+      await b.page.locator('li.comment .comment-body', { hasText: 'The north one.' }).waitFor();
+      assert.equal(await b.page.getByText('Deleting…').count(), 0, 'the "Deleting…" note stayed');
+      const alone = commentLi(b, 'Too dark for me.');
+      await alone.locator(':scope > .comment-main > .comment-actions').getByRole('button', { name: 'Delete' }).click();
+      dlg = b.page.getByRole('dialog', { name: 'Delete this comment?' });
+      await dlg.getByRole('button', { name: 'Delete comment' }).click();
+      await alone.waitFor({ state: 'detached' });
+      await shot(b, 'watch-deleted-comments');
+      const list = await call('GET', `/api/v1/videos/${vid}/comments`);
+      assert.equal(list.body.items.length, 1, JSON.stringify(list.body));
+      assert.equal(list.body.items[0].deleted, true);
+      assert.equal(list.body.items[0].body, null);
+      assert.equal(list.body.items[0].replyCount, 1);
+      // After a reload too: the thread keeps its shape.
+      await b.page.reload();
+      await b.page.locator('li.comment .comment-body.deleted').waitFor();
+      assert.equal(await commentLi(b, 'Too dark for me.').count(), 0);
+    });
+
+    await step(b, 'B saves to Watch later and empties it', async () => {
+      await b.page.getByRole('button', { name: 'Save', exact: true }).click();
+      const dlg = b.page.getByRole('dialog', { name: 'Save to…' });
+      await dlg.getByRole('button', { name: 'Watch later' }).click();
+      await dlg.locator('li').filter({ hasText: 'Watch later' }).locator('.save-state', { hasText: 'Saved' }).waitFor();
+      await dlg.getByRole('button', { name: 'Done' }).click();
+      await go(b, '/me/playlists');
+      await b.page.locator('.playlist-card').filter({ hasText: 'Watch later' }).getByRole('link').first().click();
+      await b.page.getByRole('heading', { level: 1, name: 'Watch later' }).waitFor();
+      await b.page.getByText('Only you see it').waitFor();
+      assert.equal(await b.page.getByRole('button', { name: 'Delete playlist' }).count(), 0, 'Watch later can be deleted');
+      await b.page.locator('.pl-item .row-title', { hasText: title }).waitFor();
+      await shot(b, 'watch-later');
+      await b.page.getByRole('button', { name: `Remove “${title}”` }).click();
+      await b.page.getByText('This playlist is empty.', { exact: false }).waitFor();
+      const later = (await call('GET', `/api/v1/playlists/${B.id}`, { token: B.token })).body;
+      assert.equal(later.itemCount, 0, JSON.stringify(later));
+    });
+
+    await step(b, 'B deletes a playlist', async () => {
+      await go(b, `/p/${temp.body.id}`);
+      await b.page.getByRole('heading', { level: 1, name: 'Maybe later' }).waitFor();
+      await b.page.getByRole('button', { name: 'Delete playlist' }).click();
+      const dlg = b.page.getByRole('dialog', { name: 'Delete this playlist?' });
+      await dlg.getByRole('button', { name: 'Delete playlist' }).click();
+      await until('my playlists', async () => new URL(b.page.url()).pathname === '/me/playlists');
+      await b.page.getByRole('heading', { level: 1, name: 'Playlists' }).waitFor();
+      assert.equal(await b.page.locator('.playlist-card').filter({ hasText: 'Maybe later' }).count(), 0);
+      assert.equal((await call('GET', `/api/v1/playlists/${temp.body.id}`, { token: B.token })).status, 404);
+    });
+
+    await step(a, 'A deletes the post', async () => {
+      await signIn(a, A);
+      await go(a, `/c/${A.username}`);
+      await a.page.getByRole('tab', { name: 'Posts' }).click();
+      const li = a.page.locator('li.post', { hasText: 'Off to the islands for a month.' });
+      await li.getByRole('button', { name: 'Delete' }).click();
+      const dlg = a.page.getByRole('dialog', { name: 'Delete this post?' });
+      await dlg.getByRole('button', { name: 'Delete post' }).click();
+      await li.waitFor({ state: 'detached' });
+      assert.equal((await call('GET', `/api/v1/posts/${post.body.id}`)).status, 404);
+      await a.page.reload();
+      await a.page.getByRole('tab', { name: 'Posts' }).click();
+      await a.page.getByText('No posts yet.', { exact: false }).waitFor();
+    });
+
+    for (const s of sessions) assert.deepEqual(s.problems, [], `the page reported problems:\n${s.problems.join('\n')}`);
+  } finally {
+    for (const s of sessions) await s.context.close();
+  }
+});
+
 // nginx answers index.html only for the app's own paths (snippets/web.conf): a reload or a
 // shared link to one of the new pages must get the app, not a 404.
 test('community: the new pages load from their own address', async () => {

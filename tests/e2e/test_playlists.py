@@ -73,19 +73,25 @@ def db():
         client.close()
 
 
-def seed_video(db, owner_id, visibility="public", status="ready", title=None):
-    """A ready video document of owner_id (no media); its id (hex)."""
+def video_doc(owner_id, visibility="public", status="ready", title=None):
+    """A ready video document of owner_id (no media)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     vid = ObjectId()
-    db.videos.insert_one({
+    return {
         "_id": vid, "ownerId": ObjectId(owner_id), "title": title or f"v {vid}", "description": "",
         "tags": [], "visibility": visibility, "status": status, "size": Int64(1000),
         "sha256": "0" * 64, "source": "source.mp4", "mimeType": "video/mp4", "hls": False,
         "thumbnail": False, "viewCount": Int64(0), "likeCount": Int64(0),
         "dislikeCount": Int64(0), "commentCount": Int64(0), "commentsEnabled": True,
         "createdAt": now, "updatedAt": now,
-    })
-    return str(vid)
+    }
+
+
+def seed_video(db, owner_id, visibility="public", status="ready", title=None):
+    """A ready video document of owner_id (no media), inserted; its id (hex)."""
+    doc = video_doc(owner_id, visibility, status, title)
+    db.videos.insert_one(doc)
+    return str(doc["_id"])
 
 
 @pytest.fixture
@@ -514,6 +520,34 @@ def test_playlists_order_survives_renumbering(api, user, db):
         r = api.patch(f"{PL}/{p['id']}/items/{x}", json={"position": 31}, token=user["access"])
         assert r.status_code == 204, describe(r)
     assert listing(api, p["id"])[0] == [first, *wedged[5:], last, *wedged[:5]]
+
+
+def test_playlists_renumbering_stays_local(api, user, db):
+    """A crowded spot in a long playlist is made room for by rewriting the items around it,
+    not every item: 60 inserts at one place in 2000 items leave the far ones untouched."""
+    p = new_playlist(api, user)
+    pid = ObjectId(p["id"])
+    videos = [video_doc(user["id"]) for _ in range(2000)]
+    db.videos.insert_many(videos)
+    base, step = 1 << 40, 1 << 20
+    docs = [{"_id": ObjectId(), "playlistId": pid, "videoId": v["_id"], "rank": f"{base + i * step:016x}",
+             "addedAt": datetime.datetime.now(datetime.timezone.utc)} for i, v in enumerate(videos)]
+    db.playlist_items.insert_many(docs)
+    db.playlists.update_one({"_id": pid}, {"$set": {"itemCount": Int64(len(docs))}})
+    wedged = []
+    for _ in range(60):
+        x = seed_video(db, user["id"])
+        added(api, user, p["id"], x, position=1000)
+        wedged.insert(0, x)
+    now = {d["_id"]: d["rank"] for d in db.playlist_items.find({"playlistId": pid})}
+    moved = [i for i, d in enumerate(docs) if now[d["_id"]] != d["rank"]]
+    assert moved, "60 inserts at one place never renumbered"
+    assert len(moved) <= 200 and min(moved) >= 900 and max(moved) < 1100, (len(moved), min(moved), max(moved))
+    order = [d["videoId"] for d in db.playlist_items.find({"playlistId": pid}).sort([("rank", 1), ("_id", 1)])]
+    want = [d["videoId"] for d in docs[:1000]] + [ObjectId(x) for x in wedged] + [d["videoId"] for d in docs[1000:]]
+    assert order == want
+    assert len(set(now.values())) == len(now)
+    assert item_count(api, user, p["id"]) == 2060
 
 
 def test_playlists_paging_is_complete(api, user, make_user, db):
