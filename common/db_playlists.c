@@ -521,21 +521,22 @@ renumber(struct arena *a, struct db *db, const bson_oid_t *playlist,
             break;
         }
     }
-    if (step < 2 || (want = arena_alloc(a, (n + 1) * sizeof(*want))) == NULL) {
-        return DB_ERROR; /* cannot be: RANK_MAX spreads far more than a full playlist */
+    /* A whole playlist spreads over RANK_MAX with steps of 2^37: step is never below 2. */
+    if ((want = arena_alloc(a, (hi - lo + 1) * sizeof(*want))) == NULL) {
+        return DB_ERROR;
     }
     for (i = lo; i < hi; i++) {
-        want[i] = low + (int64_t)(i - lo + (i < at ? 1 : 2)) * step;
+        want[i - lo] = low + (int64_t)(i - lo + (i < at ? 1 : 2)) * step;
     }
     for (i = lo; i < hi; i++) {
-        if (want[i] < order[i].rank &&
-            (st = set_rank(a, db, &order[i].id, want[i], NULL)) != DB_OK) {
+        if (want[i - lo] < order[i].rank &&
+            (st = set_rank(a, db, &order[i].id, want[i - lo], NULL)) != DB_OK) {
             return st;
         }
     }
     for (i = hi; i-- > lo;) {
-        if (want[i] > order[i].rank &&
-            (st = set_rank(a, db, &order[i].id, want[i], NULL)) != DB_OK) {
+        if (want[i - lo] > order[i].rank &&
+            (st = set_rank(a, db, &order[i].id, want[i - lo], NULL)) != DB_OK) {
             return st;
         }
     }
@@ -548,6 +549,8 @@ db_playlists_rank_between(struct arena *a, struct db *db, const bson_oid_t *play
                           const struct playlist_item *prev, const struct playlist_item *next,
                           int64_t *rank)
 {
+    int64_t low, high;
+
     if (prev == NULL && next == NULL) {
         *rank = RANK_BASE;
         return DB_OK;
@@ -560,8 +563,11 @@ db_playlists_rank_between(struct arena *a, struct db *db, const bson_oid_t *play
         *rank = prev->rank + RANK_STEP;
         return DB_OK;
     }
-    if (prev != NULL && next != NULL && next->rank - prev->rank >= 2) {
-        *rank = prev->rank + (next->rank - prev->rank) / 2;
+    /* Halving what is left: between neighbours, and at the ends towards 0 and RANK_MAX. */
+    low = prev != NULL ? prev->rank : 0;
+    high = next != NULL ? next->rank : RANK_MAX;
+    if (high - low >= 2) {
+        *rank = low + (high - low) / 2;
         return DB_OK;
     }
     return renumber(a, db, playlist, next, rank);

@@ -122,7 +122,7 @@ enum db_status db_playlists_last(struct arena *a, struct db *db, const bson_oid_
 /* A rank between prev and next, neighbours in the order (NULL: the start, the end). When
  * there is no gap between them the items around the place are spread out first (a window
  * that widens until there is room: a few writes, each leaving a valid order; rare: a place
- * is halved 20 times before). */
+ * is halved 18 to 20 times before, the ends as well). The whole order is read for that. */
 enum db_status db_playlists_rank_between(struct arena *a, struct db *db, const bson_oid_t *playlist,
                                          const struct playlist_item *prev,
                                          const struct playlist_item *next, int64_t *rank);

@@ -590,6 +590,27 @@ rank_for(struct request *r, const bson_oid_t *playlist, bool has_pos, uint64_t p
                                      has_next ? &next : NULL, rank);
 }
 
+/* After an add: a video deleted meanwhile may have had its items dropped by its cleanup
+ * job before this one went in, so the item goes back here, or nothing would ever remove
+ * it. DB_NOT_FOUND: the video is gone (and so is the item). */
+static enum db_status
+added_video_stays(struct request *r, const struct playlist *p, struct video *v)
+{
+    enum db_status st = db_videos_get(r->arena, r->app->db, &v->id, v);
+
+    if (st != DB_NOT_FOUND) {
+        return st;
+    }
+    st = db_playlists_item_remove(r->arena, r->app->db, &p->id, &v->id);
+    if (st != DB_OK && st != DB_NOT_FOUND) {
+        log_ev(LOG_ERROR, "playlist_item_orphaned",
+               "playlist %s keeps an item of deleted video %s (listed as hidden)", p->id_hex,
+               v->id_hex);
+        return st;
+    }
+    return DB_NOT_FOUND;
+}
+
 /* POST /api/v1/playlists/{id}/items */
 int
 h_playlists_item_add(struct request *r)
@@ -624,13 +645,8 @@ h_playlists_item_add(struct request *r)
     if (st == DB_CONFLICT) {
         return respond_problem(r, PROB_PLAYLIST_FULL, NULL);
     }
-    /* The video deleted meanwhile: its cleanup job may have dropped its items before this
-     * one went in, so the item goes back here, or nothing would ever remove it. */
-    if (st == DB_OK && (st = db_videos_get(r->arena, r->app->db, &v.id, &v)) == DB_NOT_FOUND) {
-        st = db_playlists_item_remove(r->arena, r->app->db, &p.id, &v.id);
-        if (st == DB_OK || st == DB_NOT_FOUND) {
-            return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
-        }
+    if (st == DB_OK && (st = added_video_stays(r, &p, &v)) == DB_NOT_FOUND) {
+        return respond_problem(r, PROB_VIDEO_NOT_FOUND, NULL);
     }
     if (st == DB_OK) {
         st = db_playlists_get(r->arena, r->app->db, &p.id, &p);

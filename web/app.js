@@ -3163,18 +3163,14 @@
     sec.appendChild(ol);
     var observe = lazyThumbs(c);
     var items = [];
-
     var loaded = false;
 
     function paintRows() {
       clear(ol);
       items.forEach(function (it, i) { ol.appendChild(itemRow(it, i)); });
-      // Empty once loaded, or once its last item is removed here.
-      var empty = status.querySelector('.empty');
-      if (loaded && !items.length && !empty) {
+      // Empty once loaded, or once its last item is removed here (the page adds none).
+      if (loaded && !items.length && !status.querySelector('.empty')) {
         status.insertBefore(h('p', { class: 'empty' }, 'This playlist is empty. Save videos to it from their watch page.'), status.firstChild);
-      } else if (items.length && empty) {
-        empty.remove();
       }
       play.hidden = !items.length;
       if (items.length) play.href = '/watch/' + items[0].video.id + '?list=' + p.id;

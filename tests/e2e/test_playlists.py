@@ -550,6 +550,32 @@ def test_playlists_renumbering_stays_local(api, user, db):
     assert item_count(api, user, p["id"]) == 2060
 
 
+def test_playlists_crowded_ends(api, user, db):
+    """Items packed against both ends of the rank space (0 and the cap, 2^50): adds at the
+    start, at the end and between them all find room, in order, with distinct ranks."""
+    p = new_playlist(api, user)
+    pid = ObjectId(p["id"])
+    top = 1 << 50
+    videos = [video_doc(user["id"]) for _ in range(5)]
+    db.videos.insert_many(videos)
+    db.playlist_items.insert_many([
+        {"_id": ObjectId(), "playlistId": pid, "videoId": v["_id"], "rank": f"{r:016x}",
+         "addedAt": datetime.datetime.now(datetime.timezone.utc)}
+        for v, r in zip(videos, (1, 2, 3, top - 2, top - 1))])
+    db.playlists.update_one({"_id": pid}, {"$set": {"itemCount": Int64(5)}})
+    want = [str(v["_id"]) for v in videos]
+    for i in range(4):
+        x = seed_video(db, user["id"])
+        added(api, user, p["id"], x, position=0)
+        want.insert(0, x)
+        y = seed_video(db, user["id"])
+        added(api, user, p["id"], y)
+        want.append(y)
+    assert listing(api, p["id"], user["access"])[0] == want
+    ranks = [int(d["rank"], 16) for d in db.playlist_items.find({"playlistId": pid})]
+    assert len(set(ranks)) == len(ranks) == 13 and all(0 < r < top for r in ranks), ranks
+
+
 def test_playlists_paging_is_complete(api, user, make_user, db):
     other = make_user()
     p = new_playlist(api, user)
