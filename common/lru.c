@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bounds.h"
 #include "str.h"
@@ -30,6 +31,7 @@ struct lru {
     size_t count, bytes;
     size_t max_entries, max_bytes;
     uint64_t ttl_ms;
+    uint32_t salt; /* this process's: its entries' lifetimes differ from other workers' */
     uint64_t hits, misses;
 };
 
@@ -53,7 +55,19 @@ lru_new(size_t max_entries, size_t max_bytes, uint64_t ttl_ms)
     c->max_entries = max_entries;
     c->max_bytes = max_bytes;
     c->ttl_ms = ttl_ms;
+    c->salt = (uint32_t)getpid() * UINT32_C(2654435761);
     return c;
+}
+
+/* The TTL less up to a quarter, by key and process: the workers' copies of one hot page
+ * do not all expire at once, so they are not all refilled at once (each refill waits its
+ * turn at the database while the others stand still). */
+static uint64_t
+ttl_of(const struct lru *c, uint32_t hash)
+{
+    uint32_t mix = (hash ^ c->salt) * UINT32_C(2654435761);
+
+    return c->ttl_ms - c->ttl_ms / 4 * (mix >> 22) / 1024;
 }
 
 static void
@@ -189,7 +203,7 @@ lru_put(struct lru *c, const char *key, const void *val, size_t len, uint64_t no
     e->len = len;
     e->hash = h;
     e->gen = gen;
-    e->expires_ms = now_ms + c->ttl_ms;
+    e->expires_ms = now_ms + ttl_of(c, h);
     e->prev = e->next = NULL;
     e->hnext = c->buckets[h & (c->nbuckets - 1)];
     c->buckets[h & (c->nbuckets - 1)] = e;

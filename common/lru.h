@@ -2,8 +2,9 @@
  * lru.h - a worker's cache of metadata (users, videos) as ready-made bytes: bounded in
  * entries and bytes, each entry valid for a TTL (other hosts' writes show within it) and
  * only while the object's generation number is the one recorded at insert (this host's
- * writes show at once; see host.h). Values are copied in and out: nothing from a
- * request's arena is kept.
+ * writes show at once; see host.h). An entry lives 3/4 of the TTL to all of it, set by
+ * key and process, so that the workers' copies of one entry expire apart. Values are
+ * copied in and out: nothing from a request's arena is kept.
  */
 #ifndef STREMORA_LRU_H
 #define STREMORA_LRU_H

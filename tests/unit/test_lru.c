@@ -37,6 +37,32 @@ test_lru_get_hit_ttl_gen(void **state)
     lru_free(c);
 }
 
+/* Lifetimes spread over the TTL's last quarter: never past it, never before 3/4 of it. */
+static void
+test_lru_ttl_spread(void **state)
+{
+    struct lru *c = lru_new(200, 100000, 1000);
+    char key[16];
+    size_t len, i, alive_late = 0;
+
+    (void)state;
+    for (i = 0; i < 100; i++) {
+        snprintf(key, sizeof(key), "k:%zu", i);
+        lru_put(c, key, "x", 1, 0, 0);
+    }
+    for (i = 0; i < 100; i++) {
+        snprintf(key, sizeof(key), "k:%zu", i);
+        assert_non_null(lru_get(c, key, 749, 0, &len));
+        alive_late += lru_get(c, key, 875, 0, &len) != NULL;
+    }
+    assert_true(alive_late > 10 && alive_late < 90); /* apart, not all at once */
+    for (i = 0; i < 100; i++) {
+        snprintf(key, sizeof(key), "k:%zu", i);
+        assert_null(lru_get(c, key, 1000, 0, &len));
+    }
+    lru_free(c);
+}
+
 static void
 test_lru_put_evicts_least_recent(void **state)
 {
@@ -84,6 +110,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lru_get_hit_ttl_gen),
+        cmocka_unit_test(test_lru_ttl_spread),
         cmocka_unit_test(test_lru_put_evicts_least_recent),
         cmocka_unit_test(test_lru_put_byte_bound),
     };
