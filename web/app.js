@@ -3163,13 +3163,13 @@
     sec.appendChild(ol);
     var observe = lazyThumbs(c);
     var items = [];
-    var loaded = false;
 
+    // Rows exist only once the items are loaded, so every call comes after the load.
     function paintRows() {
       clear(ol);
       items.forEach(function (it, i) { ol.appendChild(itemRow(it, i)); });
-      // Empty once loaded, or once its last item is removed here (the page adds none).
-      if (loaded && !items.length && !status.querySelector('.empty')) {
+      // Empty as loaded, or once its last item is removed here (the page adds none).
+      if (!items.length && !status.querySelector('.empty')) {
         status.insertBefore(h('p', { class: 'empty' }, 'This playlist is empty. Save videos to it from their watch page.'), status.firstChild);
       }
       play.hidden = !items.length;
@@ -3230,7 +3230,6 @@
 
     loadAllItems(c, p.id, function (all, hidden) {
       items = all;
-      loaded = true;
       clear(status);
       if (hidden) status.appendChild(h('p', { class: 'meta' }, counted(hidden, 'video is', 'videos are') + ' hidden: private or deleted.'));
       paintRows();

@@ -623,6 +623,7 @@ test('community: dislike, comment likes, deleting comments, posts and playlists,
       await shot(b, 'watch-later');
       await b.page.getByRole('button', { name: `Remove “${title}”` }).click();
       await b.page.getByText('This playlist is empty.', { exact: false }).waitFor();
+      await shot(b, 'watch-later-emptied');
       const later = (await call('GET', `/api/v1/playlists/${B.id}`, { token: B.token })).body;
       assert.equal(later.itemCount, 0, JSON.stringify(later));
     });
